@@ -1,0 +1,190 @@
+"""The base class of every admin view: access, merchant scoping, CSRF, after-commit work.
+
+Scoping rules live in :mod:`platform_core.scoping`; this class applies them to the list,
+count, detail, edit, delete, export, bulk actions, filters' option lists, relationship
+choices and ajax lookups. Another merchant's id answers 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, redirect, request, url_for
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
+from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
+
+from platform_core import db as dbmod
+from platform_core.extensions import db
+from platform_core.forms import BaseForm
+from platform_core.scoping import apply_scope, row_in_scope, scope_clause
+from platform_core.staff.models import StaffRole
+
+
+class AdminForm(BaseForm):
+    """Admin forms: Flask-WTF CSRF token, WTForms messages in the user's language."""
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """Ajax lookups for relationship fields, limited to the user's rows."""
+
+    def get_query(self) -> Any:
+        return apply_scope(super().get_query(), self.model, current_user)
+
+    def get_one(self, pk: Any) -> Any:
+        row = super().get_one(pk)
+        if row is None or not row_in_scope(row, current_user):
+            return None
+        return row
+
+    def get_list(self, term: str, offset: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> Any:
+        return super().get_list(term, offset, limit)
+
+
+class SecureModelView(ModelView):
+    """All admin views derive from this.
+
+    Class attributes a subclass may set:
+
+    * ``allowed_roles``: roles that may open the view (default: every staff role);
+    * ``write_roles``: roles that may create, edit and delete (default: ``allowed_roles``);
+    * ``assign_merchant``: on create by a merchant user, set ``merchant_id`` to theirs.
+    """
+
+    allowed_roles: frozenset[StaffRole] = frozenset(StaffRole)
+    write_roles: frozenset[StaffRole] | None = None
+    assign_merchant = True
+
+    form_base_class = AdminForm
+    page_size = 20
+    can_view_details = True
+    can_export = True
+    export_types = ["csv"]
+    can_set_page_size = True
+
+    def __init__(self, model: type, session: Any = None, **kwargs: Any) -> None:
+        super().__init__(model, session or db, **kwargs)
+
+    # --- access -----------------------------------------------------------------------------
+    def is_accessible(self) -> bool:
+        return bool(
+            current_user.is_authenticated
+            and current_user.is_active
+            and current_user.role in self.allowed_roles
+        )
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def _can_write(self) -> bool:
+        roles = self.write_roles if self.write_roles is not None else self.allowed_roles
+        return current_user.is_authenticated and current_user.role in roles
+
+    # Read per request. A read-only subclass sets ``can_create = False`` (and so on) as a
+    # plain class attribute, which shadows these properties.
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return self._can_write()
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return self._can_write()
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return self._can_write()
+
+    # --- scoping ----------------------------------------------------------------------------
+    def get_query(self) -> Any:
+        return apply_scope(super().get_query(), self.model, current_user)
+
+    def get_count_query(self) -> Any:
+        return apply_scope(super().get_count_query(), self.model, current_user)
+
+    def get_one(self, id: Any) -> Any:
+        row = super().get_one(id)
+        if row is None or not row_in_scope(row, current_user):
+            abort(404)
+        return row
+
+    def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
+        attr = getattr(self.model, name)
+        remote_model = attr.prop.mapper.class_
+        return ScopedAjaxLoader(name, self.session, remote_model, **options)
+
+    def _scope_relationship_fields(self, form: Any) -> Any:
+        """Limit every select of related rows to the user's rows (and validate posts too)."""
+        for field in form:
+            factory = getattr(field, "query_factory", None)
+            if factory is None or getattr(field, "_scoped", False):
+                continue
+            remote = _query_model(factory())
+            if remote is None:
+                continue
+            field.query_factory = _scoped_factory(factory, remote)
+            field._scoped = True
+        return form
+
+    def create_form(self, obj: Any = None) -> Any:
+        return self._scope_relationship_fields(super().create_form(obj))
+
+    def edit_form(self, obj: Any = None) -> Any:
+        return self._scope_relationship_fields(super().edit_form(obj))
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        user = current_user
+        if not user.is_platform_admin:
+            if self.assign_merchant and hasattr(model, "merchant_id") and (
+                is_created or model.merchant_id != user.merchant_id
+            ):
+                # Whatever the form sent, a merchant user's rows are their merchant's.
+                model.merchant_id = user.merchant_id
+                if "merchant" in sa_inspect(type(model)).relationships:
+                    model.merchant = db.session.get(
+                        sa_inspect(type(model)).relationships["merchant"].mapper.class_,
+                        user.merchant_id,
+                    )
+            db.session.flush()
+            if not row_in_scope(model, user):
+                abort(404)
+        super().on_model_change(form, model, is_created)
+
+    def after_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        # Flask-Admin committed already; run what services queued for after the commit.
+        dbmod.run_after_commit(self.session)
+        super().after_model_change(form, model, is_created)
+
+    def after_model_delete(self, model: Any) -> None:
+        dbmod.run_after_commit(self.session)
+        super().after_model_delete(model)
+
+
+def _query_model(query: Any) -> type | None:
+    try:
+        return query.column_descriptions[0]["entity"]
+    except (AttributeError, IndexError, KeyError):
+        return None
+
+
+def _scoped_factory(factory: Any, model: type) -> Any:
+    def scoped() -> Any:
+        return apply_scope(factory(), model, current_user)
+
+    return scoped
+
+
+def scoped_choices(model: type, label: Any, value: Any = None) -> list[tuple[Any, str]]:
+    """(value, label) pairs of the user's rows, for filter option lists.
+
+    Pass it as a callable: ``options=lambda: scoped_choices(Store, Store.name)``.
+    """
+    value = value if value is not None else model.id
+    stmt = db.select(value, label).order_by(label)
+    clause = scope_clause(model, current_user)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    return [(row[0], str(row[1])) for row in db.session.execute(stmt)]

@@ -1,0 +1,1 @@
+"""Models of this package (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""Huey tasks of this package (filled in by its issue)."""

@@ -1,0 +1,110 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from platform_core.config import INSTANCE_DIR, PROJECT_ROOT, Config, load_config
+from platform_core.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(overrides: dict[str, Any] | None = None, config: Config | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, admin views, CLI groups, in that order.
+
+    :param overrides: settings that win over the configuration (tests use it).
+    :param config: a configuration object; by default the one named by ``APP_ENV``.
+    """
+    app = Flask(
+        "platform_core",
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(PROJECT_ROOT / "platform_core" / "templates"),
+        static_folder=str(PROJECT_ROOT / "platform_core" / "static"),
+    )
+    app.config.from_object(config or load_config())
+    if overrides:
+        app.config.update(overrides)
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    _init_proxy(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_admin(app)
+    _register_cli(app)
+    return app
+
+
+def _init_proxy(app: Flask) -> None:
+    # Only as many X-Forwarded-* hops as there are proxies we run; with 0 the header is
+    # ignored entirely, so a client cannot pick its own rate-limit bucket.
+    count = int(app.config.get("TRUSTED_PROXY_COUNT", 0))
+    if count > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count
+        )
+
+
+def _init_extensions(app: Flask) -> None:
+    # Import every model so metadata (and Alembic) sees all tables.
+    import platform_core.models  # noqa: F401
+    from platform_core import db as dbmod
+    from platform_core.huey import huey
+    from platform_core.i18n import init_i18n
+
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _enable_sqlite_foreign_keys(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    init_i18n(app, babel)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    huey.immediate = bool(app.config.get("HUEY_IMMEDIATE"))
+
+    @app.teardown_request
+    def _rollback_uncommitted(exc: BaseException | None) -> None:
+        # A request that failed must not leave half its work around, nor its after-commit
+        # callbacks queued for the next user of the session.
+        if exc is not None:
+            dbmod.rollback()
+
+
+def _enable_sqlite_foreign_keys(app: Flask) -> None:
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _fk_on(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from loyalty.views import register_loyalty_views
+    from messaging.views import register_messaging_views
+    from platform_core.auth.views import bp as auth_bp
+    from platform_core.public import bp as public_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(public_bp)
+    register_loyalty_views(app)
+    register_messaging_views(app)
+
+
+def _register_admin(app: Flask) -> None:
+    from admin_views import register_admin
+
+    register_admin(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from platform_core.cli import register_cli
+
+    register_cli(app)

@@ -1,0 +1,197 @@
+"""All settings, read once from the environment (and a `.env` file when present).
+
+Nothing else in the code base reads ``os.environ``: modules receive their settings from
+``current_app.config`` or from :func:`load_config`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
+
+load_dotenv(PROJECT_ROOT / ".env", override=False)
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise RuntimeError(f"{name} must be true or false, got {raw!r}")
+
+
+def _development_secret_key() -> str:
+    """A random key kept in ``instance/`` so sessions survive restarts in development."""
+    path = INSTANCE_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _normalise_database_url(url: str) -> str:
+    # Heroku-style URLs name the old driver; we only ship psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Config:
+    """Development defaults: embedded SQLite, file outbox, in-process rate limits."""
+
+    ENV_NAME = "development"
+    TESTING = False
+
+    SECRET_KEY = env_str("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _normalise_database_url(
+        env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'platform.sqlite3'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    #: Huey's storage: ``sqlite:///path`` for development, ``redis://`` in production,
+    #: ``memory://`` for tests.
+    HUEY_URL = env_str("HUEY_URL", f"sqlite:///{INSTANCE_DIR / 'huey.sqlite3'}")
+    HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", False)
+
+    RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    #: Named limits, applied with ``limiter.limit(lambda: current_app.config[...])``.
+    RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "5/minute")
+    RATELIMIT_ENROLL = env_str("RATELIMIT_ENROLL", "10/minute")
+    RATELIMIT_PROGRAM_INFO = env_str("RATELIMIT_PROGRAM_INFO", "30/minute")
+    #: How many reverse proxies in front of the app may set X-Forwarded-For.
+    TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = env_str("BABEL_DEFAULT_TIMEZONE", "Europe/Luxembourg")
+    BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
+    LANGUAGES = ("en", "fr", "de", "lb")
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+
+    #: Where public links (card pages, wallet buttons) point when no request is active.
+    PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    #: Signed card-page links stay valid this many days.
+    CARD_LINK_MAX_AGE_DAYS = env_int("CARD_LINK_MAX_AGE_DAYS", 90)
+
+    MAIL_BACKEND = env_str("MAIL_BACKEND", "file")
+    MAIL_FROM = env_str("MAIL_FROM", "loyalty@platform.lu")
+    MAIL_OUTBOX_DIR = env_str("MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+    SMTP_HOST = env_str("SMTP_HOST", "localhost")
+    SMTP_PORT = env_int("SMTP_PORT", 25)
+    SMTP_SECURITY = env_str("SMTP_SECURITY", "none")
+    SMTP_USER = env_str("SMTP_USER")
+    SMTP_PASSWORD = env_str("SMTP_PASSWORD")
+    SMTP_TIMEOUT = env_float("SMTP_TIMEOUT", 10.0)
+    #: Delay between the retries of a failed email send, in seconds.
+    MAIL_RETRY_DELAY = env_int("MAIL_RETRY_DELAY", 60)
+    MAIL_RETRIES = env_int("MAIL_RETRIES", 3)
+
+    #: Google Wallet: the issuer id and the service account JSON key file. Empty = disabled.
+    GOOGLE_WALLET_ISSUER_ID = env_str("GOOGLE_WALLET_ISSUER_ID")
+    GOOGLE_WALLET_SERVICE_ACCOUNT_FILE = env_str("GOOGLE_WALLET_SERVICE_ACCOUNT_FILE")
+    GOOGLE_WALLET_API_BASE = env_str(
+        "GOOGLE_WALLET_API_BASE", "https://walletobjects.googleapis.com/walletobjects/v1"
+    )
+    GOOGLE_WALLET_TOKEN_URI = env_str("GOOGLE_WALLET_TOKEN_URI", "")
+    GOOGLE_WALLET_SAVE_URL = env_str("GOOGLE_WALLET_SAVE_URL", "https://pay.google.com/gp/v/save")
+    GOOGLE_WALLET_ORIGINS = env_str("GOOGLE_WALLET_ORIGINS", "")
+    #: Seconds between the attempts of a wallet sync (4 attempts in all).
+    WALLET_RETRY_DELAYS = (1, 4, 16)
+
+    #: Points expiry runs in chunks of this many cards, each chunk in its own transaction.
+    EXPIRY_CHUNK_SIZE = env_int("EXPIRY_CHUNK_SIZE", 500)
+
+    def __init__(self) -> None:
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = _development_secret_key()
+
+
+class ProductionConfig(Config):
+    """PostgreSQL, Redis, SMTP. Refuses to start without a secret key."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    MAIL_BACKEND = env_str("MAIL_BACKEND", "smtp")
+
+    def __init__(self) -> None:
+        if not self.SECRET_KEY:
+            raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production).")
+
+
+class TestConfig(Config):
+    """Used by the test suite: database from TEST_DATABASE_URL, tasks run inline."""
+
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"  # noqa: S105 - only ever used by the test suite
+    SQLALCHEMY_DATABASE_URI = _normalise_database_url(
+        env_str("TEST_DATABASE_URL", "sqlite:///" + str(INSTANCE_DIR / "test.sqlite3"))
+    )
+    HUEY_URL = "memory://"
+    HUEY_IMMEDIATE = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    MAIL_BACKEND = "memory"
+    WTF_CSRF_ENABLED = False
+    MAIL_RETRY_DELAY = 0
+    WALLET_RETRY_DELAYS = (0, 0, 0)
+    SERVER_NAME = None
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": Config,
+    "production": ProductionConfig,
+    "test": TestConfig,
+}
+
+
+def load_config(name: str | None = None) -> Config:
+    """Instantiate the configuration named by ``name`` or the ``APP_ENV`` variable."""
+    name = name or env_str("APP_ENV", "development")
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise RuntimeError(f"APP_ENV must be one of {', '.join(CONFIGS)}, got {name!r}") from None
