@@ -1,1 +1,313 @@
-"""Models of this package (filled in by its issue)."""
+"""Loyalty programs, merchant settings, cards and the append-only ledger."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from platform_core.customers.models import Customer
+from platform_core.extensions import db
+from platform_core.i18n_lazy import _l
+from platform_core.models_base import TimestampMixin, utcnow
+from platform_core.staff.models import StaffUser
+from platform_core.tenancy.models import Merchant, Store
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings with a CHECK: portable, and readable in SQL.
+    return Enum(cls, name=name, native_enum=False, length=20,
+                values_callable=lambda e: [m.value for m in e])
+
+
+class ProgramKind(enum.StrEnum):
+    POINTS = "points"
+    STAMPS = "stamps"
+    HYBRID = "hybrid"
+
+    @property
+    def label(self) -> str:
+        return str({ProgramKind.POINTS: _l("Points"), ProgramKind.STAMPS: _l("Stamps"),
+                    ProgramKind.HYBRID: _l("Points and stamps")}[self])
+
+
+class TransactionType(enum.StrEnum):
+    WELCOME_BONUS = "welcome_bonus"
+    EARN = "earn"
+    REDEEM = "redeem"
+    STAMP = "stamp"
+    STAMP_REWARD = "stamp_reward"
+    VOID = "void"
+    ADJUSTMENT = "adjustment"
+    EXPIRY = "expiry"
+
+    @property
+    def label(self) -> str:
+        return str(TRANSACTION_TYPE_LABELS[self])
+
+
+TRANSACTION_TYPE_LABELS = {
+    TransactionType.WELCOME_BONUS: _l("Welcome bonus"),
+    TransactionType.EARN: _l("Points earned"),
+    TransactionType.REDEEM: _l("Points redeemed"),
+    TransactionType.STAMP: _l("Stamps added"),
+    TransactionType.STAMP_REWARD: _l("Stamp reward redeemed"),
+    TransactionType.VOID: _l("Void"),
+    TransactionType.ADJUSTMENT: _l("Adjustment"),
+    TransactionType.EXPIRY: _l("Points expired"),
+}
+
+
+class WalletSyncStatus(enum.StrEnum):
+    NOT_SYNCED = "not_synced"
+    PENDING = "pending"
+    SYNCED = "synced"
+    FAILED = "failed"
+
+
+class LoyaltyProgram(TimestampMixin, db.Model):
+    """A merchant's program. At most one is active per merchant (partial unique index)."""
+
+    __tablename__ = "loyalty_programs"
+    __table_args__ = (
+        Index(
+            "uq_loyalty_programs_one_active_per_merchant",
+            "merchant_id",
+            unique=True,
+            sqlite_where=db.text("is_active"),
+            postgresql_where=db.text("is_active"),
+        ),
+        CheckConstraint("points_per_euro >= 0", name="points_per_euro_not_negative"),
+        CheckConstraint("welcome_bonus_points >= 0", name="welcome_bonus_not_negative"),
+        CheckConstraint("stamps_target IS NULL OR stamps_target > 0", name="stamps_target_positive"),
+        CheckConstraint(
+            "points_expiry_days IS NULL OR points_expiry_days > 0", name="expiry_days_positive"
+        ),
+        CheckConstraint("expiry_warning_days >= 0", name="warning_days_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[ProgramKind] = mapped_column(_enum(ProgramKind, "program_kind"))
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: Points credited per euro spent (may be fractional: 0.5 = one point per 2 €).
+    points_per_euro: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("1.00"))
+    #: Points credited at enrollment; 0 = none.
+    welcome_bonus_points: Mapped[int] = mapped_column(Integer, default=0)
+    #: Stamps needed for a reward (stamps and hybrid programs).
+    stamps_target: Mapped[int | None] = mapped_column(Integer)
+    #: What the stamps target unlocks, shown to customers ("a free coffee").
+    stamps_reward_description: Mapped[str] = mapped_column(String(200), default="")
+    #: Points expire after this many days without activity; empty = never.
+    points_expiry_days: Mapped[int | None] = mapped_column(Integer)
+    #: Customers are warned this many days before their points expire.
+    expiry_warning_days: Mapped[int] = mapped_column(Integer, default=14)
+    logo_url: Mapped[str] = mapped_column(String(500), default="")
+    #: Brand colour as #rrggbb.
+    brand_color: Mapped[str] = mapped_column(String(7), default="#1f5f8b")
+    terms_url: Mapped[str] = mapped_column(String(500), default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    merchant: Mapped[Merchant] = relationship()
+
+    @property
+    def uses_points(self) -> bool:
+        return self.kind in (ProgramKind.POINTS, ProgramKind.HYBRID)
+
+    @property
+    def uses_stamps(self) -> bool:
+        return self.kind in (ProgramKind.STAMPS, ProgramKind.HYBRID)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MerchantLoyaltySettings(TimestampMixin, db.Model):
+    """Rules the loyalty services enforce for one merchant."""
+
+    __tablename__ = "merchant_loyalty_settings"
+    __table_args__ = (
+        CheckConstraint("void_window_days >= 0", name="void_window_not_negative"),
+        CheckConstraint("min_points_to_redeem >= 0", name="min_redeem_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), unique=True
+    )
+    #: Customers may join from the public pages and API.
+    self_enrollment_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    voids_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: A transaction may be voided up to this many days after it was made.
+    void_window_days: Mapped[int] = mapped_column(Integer, default=30)
+    #: Voids need the staff PIN (hashed here).
+    void_requires_pin: Mapped[bool] = mapped_column(Boolean, default=False)
+    void_pin_hash: Mapped[str | None] = mapped_column(String(255))
+    #: A redemption must use at least this many points.
+    min_points_to_redeem: Mapped[int] = mapped_column(Integer, default=0)
+    #: Points earned in one store may be redeemed in the merchant's other stores.
+    cross_store_redemption: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    merchant: Mapped[Merchant] = relationship()
+
+    def __str__(self) -> str:
+        return str(self.merchant)
+
+
+class LoyaltyCard(TimestampMixin, db.Model):
+    """One card per customer per merchant. Balances are derived from the ledger and kept
+    here for speed; ``flask loyalty verify-ledger`` proves they never drift."""
+
+    __tablename__ = "loyalty_cards"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "customer_id"),
+        CheckConstraint("points_balance >= 0", name="points_balance_not_negative"),
+        CheckConstraint("stamp_count >= 0", name="stamp_count_not_negative"),
+        Index("ix_loyalty_cards_merchant_last_activity", "merchant_id", "last_activity_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    program_id: Mapped[int] = mapped_column(ForeignKey("loyalty_programs.id"), index=True)
+    #: Printed on the card and encoded in its QR code; the last digit is a Luhn check digit.
+    card_number: Mapped[str] = mapped_column(String(20), unique=True)
+    #: The store where the customer joined.
+    enrolled_at_store_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stores.id", ondelete="SET NULL"), index=True
+    )
+    points_balance: Mapped[int] = mapped_column(Integer, default=0)
+    total_points_earned: Mapped[int] = mapped_column(Integer, default=0)
+    total_points_redeemed: Mapped[int] = mapped_column(Integer, default=0)
+    total_points_voided: Mapped[int] = mapped_column(Integer, default=0)
+    total_points_expired: Mapped[int] = mapped_column(Integer, default=0)
+    stamp_count: Mapped[int] = mapped_column(Integer, default=0)
+    stamp_rewards_earned: Mapped[int] = mapped_column(Integer, default=0)
+    stamp_rewards_redeemed: Mapped[int] = mapped_column(Integer, default=0)
+    last_activity_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: When the last "points expiring" warning went out (no second warning for the same
+    #: period of inactivity).
+    last_expiration_warning_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    wallet_object_id: Mapped[str | None] = mapped_column(String(200))
+    wallet_sync_status: Mapped[WalletSyncStatus] = mapped_column(
+        _enum(WalletSyncStatus, "wallet_sync_status"), default=WalletSyncStatus.NOT_SYNCED
+    )
+    wallet_sync_error: Mapped[str | None] = mapped_column(Text)
+    wallet_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    merchant: Mapped[Merchant] = relationship()
+    customer: Mapped[Customer] = relationship()
+    program: Mapped[LoyaltyProgram] = relationship()
+    enrolled_at_store: Mapped[Store | None] = relationship()
+    transactions: Mapped[list[LoyaltyTransaction]] = relationship(
+        back_populates="card",
+        order_by="LoyaltyTransaction.id",
+        foreign_keys="LoyaltyTransaction.card_id",
+        viewonly=True,
+    )
+
+    def points_expire_at(self) -> datetime | None:
+        """When the current balance expires if nothing happens, or ``None``."""
+        days = self.program.points_expiry_days if self.program else None
+        if not days or self.points_balance <= 0:
+            return None
+        return _aware(self.last_activity_at) + timedelta(days=days)
+
+    def expire_points(self) -> int:
+        """Zero the balance as expired; return how many points expired.
+
+        The caller writes the ledger row (the expiry service does both under a row lock).
+        """
+        expired = self.points_balance
+        if expired <= 0:
+            return 0
+        self.points_balance = 0
+        self.total_points_expired += expired
+        return expired
+
+    def __str__(self) -> str:
+        return self.card_number
+
+
+class LoyaltyTransaction(db.Model):
+    """Append-only ledger row. Corrections are new rows (void, adjustment), never edits."""
+
+    __tablename__ = "loyalty_transactions"
+    __table_args__ = (
+        UniqueConstraint("card_id", "idempotency_key"),
+        CheckConstraint("points_balance_after >= 0", name="balance_after_not_negative"),
+        Index("ix_loyalty_transactions_card_created", "card_id", "created_at"),
+        Index("ix_loyalty_transactions_merchant_created", "merchant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), index=True
+    )
+    card_id: Mapped[int] = mapped_column(ForeignKey("loyalty_cards.id", ondelete="CASCADE"))
+    type: Mapped[TransactionType] = mapped_column(
+        _enum(TransactionType, "loyalty_transaction_type"), index=True
+    )
+    points_delta: Mapped[int] = mapped_column(Integer, default=0)
+    stamps_delta: Mapped[int] = mapped_column(Integer, default=0)
+    #: The card's points balance right after this row: the ledger's running sum.
+    points_balance_after: Mapped[int] = mapped_column(Integer)
+    store_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stores.id", ondelete="SET NULL"), index=True
+    )
+    staff_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    #: Amount spent, in euros, for earn-from-purchase rows.
+    purchase_amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    #: Sent by the client (terminal form, API); the same key twice changes nothing.
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    #: For a void: the row it cancels.
+    voided_transaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("loyalty_transactions.id", ondelete="SET NULL"), unique=True
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    merchant: Mapped[Merchant] = relationship()
+    card: Mapped[LoyaltyCard] = relationship(
+        back_populates="transactions", foreign_keys=[card_id]
+    )
+    store: Mapped[Store | None] = relationship()
+    staff_user: Mapped[StaffUser | None] = relationship()
+    voided_transaction: Mapped[LoyaltyTransaction | None] = relationship(
+        remote_side=[id], foreign_keys=[voided_transaction_id]
+    )
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.type.label}"
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every timestamp we store is UTC.
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,1 +1,151 @@
-"""Models of this package (filled in by its issue)."""
+"""Email templates, store overrides (with their versions) and the email log."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from platform_core.extensions import db
+from platform_core.models_base import TimestampMixin, utcnow
+from platform_core.staff.models import StaffUser
+from platform_core.tenancy.models import Merchant, Store
+
+
+class EmailStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class EmailTemplate(TimestampMixin, db.Model):
+    """The platform's template for one code in one locale."""
+
+    __tablename__ = "email_templates"
+    __table_args__ = (UniqueConstraint("code", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: e.g. ``loyalty_enrollment``; its variables are declared in ``messaging.catalog``.
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    locale: Mapped[str] = mapped_column(String(5))
+    subject: Mapped[str] = mapped_column(String(255))
+    body_html: Mapped[str] = mapped_column(Text)
+    #: Empty: derived from the HTML body when the message is rendered.
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(String(255), default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Fingerprint of the content the seed last wrote; a seed never overwrites a template
+    #: whose content no longer matches it (staff edited it).
+    seeded_hash: Mapped[str | None] = mapped_column(String(64))
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+
+    updated_by: Mapped[StaffUser | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.locale})"
+
+
+class StoreEmailTemplate(TimestampMixin, db.Model):
+    """A store's override of a platform template, for one code and one locale."""
+
+    __tablename__ = "store_email_templates"
+    __table_args__ = (UniqueConstraint("store_id", "code", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), index=True
+    )
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(5))
+    subject: Mapped[str] = mapped_column(String(255))
+    body_html: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    #: Who saved the current version.
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+
+    merchant: Mapped[Merchant] = relationship()
+    store: Mapped[Store] = relationship()
+    updated_by: Mapped[StaffUser | None] = relationship()
+    versions: Mapped[list[StoreEmailTemplateVersion]] = relationship(
+        back_populates="override",
+        order_by="StoreEmailTemplateVersion.version.desc()",
+        cascade="all, delete-orphan",
+    )
+
+    def __str__(self) -> str:
+        return f"{self.store} · {self.code} ({self.locale})"
+
+
+class StoreEmailTemplateVersion(db.Model):
+    """Every saved state of an override, so any earlier one can be restored."""
+
+    __tablename__ = "store_email_template_versions"
+    __table_args__ = (UniqueConstraint("override_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    override_id: Mapped[int] = mapped_column(
+        ForeignKey("store_email_templates.id", ondelete="CASCADE"), index=True
+    )
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(255))
+    body_html: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    override: Mapped[StoreEmailTemplate] = relationship(back_populates="versions")
+    created_by: Mapped[StaffUser | None] = relationship()
+
+
+class EmailLog(TimestampMixin, db.Model):
+    """One row per email we intend to send; the send task moves it to sent or failed."""
+
+    __tablename__ = "email_logs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), index=True
+    )
+    store_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stores.id", ondelete="SET NULL"), index=True
+    )
+    recipient: Mapped[str] = mapped_column(String(254))
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    locale: Mapped[str] = mapped_column(String(5))
+    status: Mapped[EmailStatus] = mapped_column(
+        Enum(EmailStatus, name="email_status", native_enum=False, length=10,
+             values_callable=lambda e: [m.value for m in e]),
+        default=EmailStatus.QUEUED,
+        index=True,
+    )
+    #: Template variables as JSON, so the task (and a resend) renders the same message.
+    context_json: Mapped[str] = mapped_column(Text, default="{}")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    subject: Mapped[str | None] = mapped_column(String(255))
+    body_html: Mapped[str | None] = mapped_column(Text)
+    body_text: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: For a resend: the log row it repeats.
+    resent_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("email_logs.id", ondelete="SET NULL")
+    )
+
+    merchant: Mapped[Merchant | None] = relationship()
+    store: Mapped[Store | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.code} → {self.recipient}"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole suite: once against a throwaway PostgreSQL (everything), once against SQLite
+# (everything but the PostgreSQL-only and browser tests). The server is stopped whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "Installing Debian's chromium for the browser tests" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+
+pgdir=$(mktemp -d /tmp/loyalty-pg.XXXXXX)
+cleanup() { scripts/pg-throwaway.sh stop "$pgdir" 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+dsn=$(scripts/pg-throwaway.sh start "$pgdir")
+
+echo "== PostgreSQL run"
+TEST_DATABASE_URL="$dsn" $BIN/pytest -p no:cacheprovider "$@"
+echo "== SQLite run"
+$BIN/pytest -p no:cacheprovider -m "not browser" "$@"
