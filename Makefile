@@ -26,7 +26,8 @@ translations-compile: $(MO_FILES)
 
 translations-extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _ -k ngettext:1,2 -k lazy_ngettext:1,2 \
-		--no-location --sort-by-file -o translations/messages.pot .
+		--no-location --sort-by-file -o translations/messages.pot \
+		platform_core loyalty messaging admin_views seeds
 
 translations-update: translations-extract
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching

@@ -1,0 +1,1 @@
+"""Google Wallet sync tasks (filled in by the wallet work)."""
