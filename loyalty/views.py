@@ -1,7 +1,12 @@
-"""Public and staff pages of the loyalty package."""
+"""Public pages and JSON API of the loyalty package, registered by the app factory."""
+
+from __future__ import annotations
 
 from flask import Flask
 
 
 def register_loyalty_views(app: Flask) -> None:
-    """Register this package's blueprints (filled in by the loyalty issue)."""
+    """Register the public pages (enrollment, card page) and the public JSON API."""
+    from loyalty.public_views import bp as public_bp
+
+    app.register_blueprint(public_bp)
