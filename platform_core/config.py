@@ -165,6 +165,8 @@ class ProductionConfig(Config):
 class TestConfig(Config):
     """Used by the test suite: database from TEST_DATABASE_URL, tasks run inline."""
 
+    __test__ = False  # not a pytest test class, despite its name
+
     ENV_NAME = "test"
     TESTING = True
     SECRET_KEY = "test-secret-key"  # noqa: S105 - only ever used by the test suite
