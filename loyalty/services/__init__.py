@@ -1,0 +1,1 @@
+"""Loyalty domain services: typed functions that add and flush, never commit."""

@@ -1,0 +1,190 @@
+"""Enrollment: a customer joins the merchant's program and gets a card."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from loyalty import errors
+from loyalty.models import LoyaltyCard
+from loyalty.services.cards import generate_card_number, get_card_for_customer
+from loyalty.services.ledger import check_store_access, credit_welcome_bonus
+from loyalty.services.programs import get_active_program, get_settings
+from messaging.loyalty_notifications import loyalty_notifications
+from platform_core.customers.models import Customer
+from platform_core.extensions import db
+from platform_core.models_base import utcnow
+from platform_core.staff.models import StaffUser
+from platform_core.tenancy.models import Store
+
+#: Sources where the customer enrolls themself (the merchant may switch these off).
+SELF_ENROLLMENT_SOURCES = frozenset({"web", "api"})
+SUPPORTED_LOCALES = ("en", "fr", "de", "lb")
+# A clash on a random 16-digit card number is astronomically rare; a few retries suffice.
+_CARD_NUMBER_ATTEMPTS = 3
+
+
+@dataclass
+class EnrollmentData:
+    email: str
+    first_name: str
+    last_name: str
+    locale: str
+    marketing_consent: bool
+    accept_terms: bool
+    phone: str | None = None
+    birthday: date | None = None
+
+
+@dataclass
+class EnrollmentResult:
+    card: LoyaltyCard
+    #: False when the email already had a card: nothing was created.
+    created: bool
+    #: Points credited at enrollment (0 when none, or when nothing was created).
+    welcome_bonus: int
+
+
+def _clean(data: EnrollmentData) -> EnrollmentData:
+    email = (data.email or "").strip().lower()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email:
+        raise errors.invalid_email()
+    first, last = (data.first_name or "").strip(), (data.last_name or "").strip()
+    if not first or not last:
+        raise errors.name_required()
+    return EnrollmentData(
+        email=email,
+        first_name=first,
+        last_name=last,
+        locale=data.locale,
+        marketing_consent=bool(data.marketing_consent),
+        accept_terms=bool(data.accept_terms),
+        phone=(data.phone or "").strip() or None,
+        birthday=data.birthday,
+    )
+
+
+def _customer_by_email(merchant_id: int, email: str) -> Customer | None:
+    return db.session.scalar(
+        select(Customer).where(Customer.merchant_id == merchant_id, Customer.email == email)
+    )
+
+
+def _existing_card(merchant_id: int, email: str) -> LoyaltyCard | None:
+    customer = _customer_by_email(merchant_id, email)
+    if customer is None:
+        return None
+    return get_card_for_customer(merchant_id, customer.id)
+
+
+def _already_enrolled(card: LoyaltyCard) -> EnrollmentResult:
+    # Tell the card's owner by email rather than the person at the form, who may not be the
+    # owner: the page answers the same either way, so it reveals nothing about the address.
+    loyalty_notifications.enrollment(card.id)
+    return EnrollmentResult(card=card, created=False, welcome_bonus=0)
+
+
+def enroll_customer(
+    store: Store,
+    data: EnrollmentData,
+    *,
+    staff_user: StaffUser | None = None,
+    source: str = "web",
+    now: datetime | None = None,
+) -> EnrollmentResult:
+    """Enroll a customer at ``store``: get or create the customer, create the card, credit
+    the welcome bonus, and queue the enrollment (and bonus) emails.
+
+    An email that already has a card at this merchant creates nothing: the owner gets the
+    enrollment email again and the result says ``created=False``.
+
+    :param store: the store where the customer joins.
+    :param data: what the customer entered.
+    :param staff_user: the staff member enrolling the customer (console or terminal);
+        staff enrollment is allowed even when self-enrollment is off.
+    :param source: ``web`` or ``api`` for self-enrollment; anything else is staff-made.
+    :param now: the enrollment time (seeds backdate; default: now).
+    :raises LoyaltyError: ``self_enrollment_disabled``, ``program_missing``,
+        ``terms_not_accepted``, ``invalid_email``, ``name_required``, ``store_not_allowed``.
+    """
+    merchant_id = store.merchant_id
+    if staff_user is not None:
+        check_store_access(staff_user, store)
+    settings = get_settings(merchant_id)
+    self_service = staff_user is None and source in SELF_ENROLLMENT_SOURCES
+    if self_service and not settings.self_enrollment_enabled:
+        raise errors.self_enrollment_disabled()
+    program = get_active_program(merchant_id)
+    if program is None:
+        raise errors.program_missing()
+    if not data.accept_terms:
+        raise errors.terms_not_accepted()
+    data = _clean(data)
+
+    existing = _existing_card(merchant_id, data.email)
+    if existing is not None:
+        return _already_enrolled(existing)
+
+    moment = now or utcnow()
+    card = None
+    for attempt in range(_CARD_NUMBER_ATTEMPTS):
+        try:
+            with db.session.begin_nested():
+                card = _create_card(store, program.id, data, moment)
+            break
+        except IntegrityError:
+            # Either a concurrent submit of the same email won (then that card is the
+            # answer) or the card number clashed (then try another number).
+            existing = _existing_card(merchant_id, data.email)
+            if existing is not None:
+                return _already_enrolled(existing)
+            if attempt == _CARD_NUMBER_ATTEMPTS - 1:
+                raise
+    assert card is not None
+
+    bonus = program.welcome_bonus_points if program.uses_points else 0
+    if bonus > 0:
+        credit_welcome_bonus(card, bonus, store=store, now=moment)
+    loyalty_notifications.enrollment(card.id)
+    if bonus > 0:
+        loyalty_notifications.welcome_bonus(card.id, bonus)
+    return EnrollmentResult(card=card, created=True, welcome_bonus=max(bonus, 0))
+
+
+def _create_card(store: Store, program_id: int, data: EnrollmentData,
+                 moment: datetime) -> LoyaltyCard:
+    merchant_id = store.merchant_id
+    customer = _customer_by_email(merchant_id, data.email)
+    if customer is None:
+        locale = data.locale if data.locale in SUPPORTED_LOCALES else store.default_locale
+        customer = Customer(
+            merchant_id=merchant_id,
+            email=data.email,
+            first_name=data.first_name,
+            last_name=data.last_name,
+            preferred_locale=locale,
+            phone=data.phone,
+            birthday=data.birthday,
+            marketing_consent=data.marketing_consent,
+            created_at=moment,
+            updated_at=moment,
+        )
+        db.session.add(customer)
+        db.session.flush()
+    card = LoyaltyCard(
+        merchant_id=merchant_id,
+        customer_id=customer.id,
+        program_id=program_id,
+        card_number=generate_card_number(),
+        enrolled_at_store_id=store.id,
+        last_activity_at=moment,
+        created_at=moment,
+        updated_at=moment,
+    )
+    db.session.add(card)
+    db.session.flush()
+    return card
