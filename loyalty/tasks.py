@@ -1,1 +1,68 @@
-"""Huey tasks of this package (filled in by its issue)."""
+"""Periodic loyalty jobs: points expiry and the warnings before it.
+
+Each chunk of cards is its own transaction (committed here, after the service changed it),
+so row locks are held only for one chunk and the emails of a chunk go out after its commit.
+A failure rolls back the current chunk only, is logged with its traceback, and is raised
+again so Huey retries the job; chunks already committed stay done and the retry picks up
+the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from huey import crontab
+
+from loyalty.services.expiry import ExpiryReport, expire_inactive_points, send_expiry_warnings
+from platform_core import db as dbmod
+from platform_core.huey import huey
+from platform_core.task_context import app_task
+
+log = logging.getLogger(__name__)
+
+#: A failed run is retried this many times, this many seconds apart.
+JOB_RETRIES = 2
+JOB_RETRY_DELAY = 300
+
+
+def run_expiry(chunk_size: int | None = None) -> ExpiryReport:
+    """Expire due points now, committing after each chunk (also used by the CLI)."""
+    try:
+        report = expire_inactive_points(chunk_size=chunk_size, commit=dbmod.commit)
+    except Exception:
+        dbmod.rollback()
+        log.exception("points expiry failed; committed chunks stay done, the job will retry")
+        raise
+    dbmod.commit()
+    log.info("points expiry: %d cards, %d points, %d chunks",
+             report.cards, report.points, report.chunks)
+    return report
+
+
+def run_expiry_warnings(chunk_size: int | None = None) -> ExpiryReport:
+    """Queue the "points expiring" emails now, committing after each chunk."""
+    try:
+        report = send_expiry_warnings(chunk_size=chunk_size, commit=dbmod.commit)
+    except Exception:
+        dbmod.rollback()
+        log.exception("expiry warnings failed; committed chunks stay done, the job will retry")
+        raise
+    dbmod.commit()
+    log.info("expiry warnings: %d cards warned in %d chunks", report.cards, report.chunks)
+    return report
+
+
+@huey.periodic_task(crontab(hour="2", minute="30"), retries=JOB_RETRIES,
+                    retry_delay=JOB_RETRY_DELAY)
+@app_task
+def expire_points_task() -> None:
+    """Daily at 02:30: expire the points of inactive cards."""
+    run_expiry()
+
+
+@huey.periodic_task(crontab(hour="9", minute="0"), retries=JOB_RETRIES,
+                    retry_delay=JOB_RETRY_DELAY)
+@app_task
+def expiry_warnings_task() -> None:
+    """Daily at 09:00 (a civil hour for an email): warn cards whose points expire soon."""
+    run_expiry_warnings()

@@ -113,7 +113,7 @@ def _run(
     return row
 
 
-def _new_row(
+def add_ledger_row(
     card: LoyaltyCard,
     type_: TransactionType,
     *,
@@ -168,8 +168,8 @@ def credit_welcome_bonus(
         card.points_balance += points
         card.total_points_earned += points
         _touch(card, now)
-        return _new_row(card, TransactionType.WELCOME_BONUS, points_delta=points, store=store,
-                        idempotency_key="welcome-bonus", now=now)
+        return add_ledger_row(card, TransactionType.WELCOME_BONUS, points_delta=points,
+                              store=store, idempotency_key="welcome-bonus", now=now)
 
     return _run(card, "welcome-bonus", apply)
 
@@ -219,9 +219,9 @@ def earn_points(
         card.points_balance += credited
         card.total_points_earned += credited
         _touch(card, now)
-        return _new_row(card, TransactionType.EARN, points_delta=credited, store=store,
-                        staff_user=staff_user, idempotency_key=idempotency_key, note=note,
-                        now=now, purchase_amount=amount)
+        return add_ledger_row(card, TransactionType.EARN, points_delta=credited, store=store,
+                              staff_user=staff_user, idempotency_key=idempotency_key, note=note,
+                              now=now, purchase_amount=amount)
 
     return _run(card, idempotency_key, apply)
 
@@ -276,9 +276,9 @@ def redeem_points(
         card.points_balance -= points
         card.total_points_redeemed += points
         _touch(card, now)
-        return _new_row(card, TransactionType.REDEEM, points_delta=-points, store=store,
-                        staff_user=staff_user, idempotency_key=idempotency_key, note=note,
-                        now=now)
+        return add_ledger_row(card, TransactionType.REDEEM, points_delta=-points, store=store,
+                              staff_user=staff_user, idempotency_key=idempotency_key, note=note,
+                              now=now)
 
     return _run(card, idempotency_key, apply)
 
@@ -325,9 +325,9 @@ def add_stamps(
             # Queued inside the transaction; the email goes out only after the commit.
             loyalty_notifications.reward_ready(card.id)
         _touch(card, now)
-        return _new_row(card, TransactionType.STAMP, stamps_delta=count, store=store,
-                        staff_user=staff_user, idempotency_key=idempotency_key, note=note,
-                        now=now)
+        return add_ledger_row(card, TransactionType.STAMP, stamps_delta=count, store=store,
+                              staff_user=staff_user, idempotency_key=idempotency_key, note=note,
+                              now=now)
 
     return _run(card, idempotency_key, apply)
 
@@ -355,8 +355,9 @@ def redeem_stamp_reward(
             raise errors.no_reward_available()
         card.stamp_rewards_redeemed += 1
         _touch(card, now)
-        return _new_row(card, TransactionType.STAMP_REWARD, store=store, staff_user=staff_user,
-                        idempotency_key=idempotency_key, note=note, now=now)
+        return add_ledger_row(card, TransactionType.STAMP_REWARD, store=store,
+                              staff_user=staff_user, idempotency_key=idempotency_key,
+                              note=note, now=now)
 
     return _run(card, idempotency_key, apply)
 
@@ -439,10 +440,10 @@ def void_transaction(
             _reverse_stamps(card, transaction.stamps_delta)
         if transaction.type == TransactionType.STAMP_REWARD:
             card.stamp_rewards_redeemed -= 1
-        return _new_row(card, TransactionType.VOID, points_delta=points,
-                        stamps_delta=-transaction.stamps_delta, store=store,
-                        staff_user=staff_user, idempotency_key=idempotency_key, note=reason,
-                        now=now, voided_transaction_id=transaction.id)
+        return add_ledger_row(card, TransactionType.VOID, points_delta=points,
+                              stamps_delta=-transaction.stamps_delta, store=store,
+                              staff_user=staff_user, idempotency_key=idempotency_key, note=reason,
+                              now=now, voided_transaction_id=transaction.id)
 
     try:
         return _run(card, idempotency_key, apply)
@@ -485,8 +486,8 @@ def adjust_points(
             card.total_points_earned += delta
         else:
             card.total_points_redeemed += -delta
-        return _new_row(card, TransactionType.ADJUSTMENT, points_delta=delta,
-                        staff_user=staff_user, idempotency_key=idempotency_key, note=reason,
-                        now=now)
+        return add_ledger_row(card, TransactionType.ADJUSTMENT, points_delta=delta,
+                              staff_user=staff_user, idempotency_key=idempotency_key, note=reason,
+                              now=now)
 
     return _run(card, idempotency_key, apply)
