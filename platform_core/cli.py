@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
 from platform_core import db as dbmod
+from platform_core.i18n_lazy import _
 from platform_core.staff.models import StaffRole
 from platform_core.staff.services import StaffUserError, create_staff_user
 from platform_core.tenancy.services import get_merchant_by_slug, get_store_by_slug
@@ -18,8 +17,12 @@ users_cli = AppGroup("users", help="Manage staff users.")
 
 def _read_password(password_stdin: bool) -> str:
     if password_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return click.get_text_stream("stdin").readline().rstrip("\r\n")
+    return click.prompt(
+        _("Password"),
+        hide_input=True,
+        confirmation_prompt=_("Repeat the password"),
+    )
 
 
 def _create(email: str, role: str, merchant_slug: str | None, store_slugs: tuple[str, ...],
@@ -28,12 +31,14 @@ def _create(email: str, role: str, merchant_slug: str | None, store_slugs: tuple
     if merchant_slug:
         merchant = get_merchant_by_slug(merchant_slug)
         if merchant is None:
-            raise click.ClickException(f"no merchant with slug {merchant_slug!r}")
+            raise click.ClickException(
+                _("There is no merchant with the slug %(slug)s.", slug=merchant_slug)
+            )
     stores = []
     for slug in store_slugs:
         store = get_store_by_slug(slug)
         if store is None:
-            raise click.ClickException(f"no store with slug {slug!r}")
+            raise click.ClickException(_("There is no store with the slug %(slug)s.", slug=slug))
         stores.append(store)
     if merchant is None and stores:
         merchant = stores[0].merchant
@@ -44,7 +49,7 @@ def _create(email: str, role: str, merchant_slug: str | None, store_slugs: tuple
     except StaffUserError as exc:
         raise click.ClickException(str(exc)) from exc
     dbmod.commit()
-    click.echo(f"Created {user.role.value} {user.email}")
+    click.echo(_("Created %(role)s %(email)s.", role=user.role.label, email=user.email))
 
 
 @users_cli.command("create")
@@ -76,7 +81,10 @@ def seed_command(name: str) -> None:
     from seeds.run import SEEDS, run_seed
 
     if name not in SEEDS:
-        raise click.ClickException(f"unknown seed {name!r}; known: {', '.join(sorted(SEEDS))}")
+        raise click.ClickException(
+            _("Unknown seed %(name)s; known seeds: %(known)s.", name=name,
+              known=", ".join(sorted(SEEDS)))
+        )
     for line in run_seed(name):
         click.echo(line)
 
@@ -84,7 +92,7 @@ def seed_command(name: str) -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_command)
-    for module in ("loyalty.cli", "messaging.cli"):
+    for module in ("loyalty.cli", "loyalty.wallet.cli", "messaging.cli"):
         try:
             mod = __import__(module, fromlist=["register_cli"])
         except ModuleNotFoundError as exc:

@@ -11,10 +11,12 @@ below look there first and fall back to the libraries' own catalogs.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from babel import support
 from flask import Flask, current_app, g, request, session
 from flask_babel import Babel, Domain, get_locale
+from werkzeug.datastructures import MultiDict
 from wtforms.i18n import messages_path
 
 from platform_core.config import PROJECT_ROOT
@@ -72,6 +74,13 @@ def current_locale_code() -> str:
     return str(get_locale() or "en")
 
 
+def lang_switch_url(code: str) -> str:
+    """The current page in language ``code``: same path, same query (filters, page), new lang."""
+    args = MultiDict(request.args)
+    args.setlist("lang", [code])
+    return f"{request.path}?{urlencode(list(args.items(multi=True)))}"
+
+
 class _MergedDomainTranslations:
     """gettext for a library domain: our ``translations/`` first, then the library's."""
 
@@ -116,4 +125,5 @@ def init_i18n(app: Flask, babel: Babel) -> None:
             "current_locale": current_locale_code(),
             "language_names": LANGUAGE_NAMES,
             "supported_locales": supported_locales(),
+            "lang_switch_url": lang_switch_url,
         }

@@ -89,7 +89,7 @@ def connection(app: Flask) -> Iterator[Connection]:
             yield conn
         finally:
             db.session.remove()
-            db.session.configure(bind=None, join_transaction_mode="conservative_savepoint")
+            db.session.configure(bind=None, join_transaction_mode="conditional_savepoint")
             if outer.is_active:
                 outer.rollback()
             conn.close()

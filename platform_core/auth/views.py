@@ -1,17 +1,25 @@
-"""Staff login and logout."""
+"""Staff login and logout.
+
+Failed logins are rate-limited twice: per client address and per email tried (so neither one
+machine guessing many accounts nor many machines guessing one account get far). Only failed
+attempts count: a successful login answers 302 and is not deducted.
+"""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import CSRFError
 
 from platform_core import db as dbmod
 from platform_core.auth.forms import LoginForm
 from platform_core.extensions import db, limiter, login_manager
 from platform_core.i18n_lazy import _
-from platform_core.ratelimit import client_ip, client_ip_and_form_email
+from platform_core.ratelimit import client_ip
 from platform_core.staff.models import StaffUser
 from platform_core.staff.services import authenticate
 
@@ -28,29 +36,51 @@ def _login_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN"]
 
 
-def _safe_next(target: str | None) -> str:
-    # Only same-site paths: an open redirect would turn our login page into a phishing aid.
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+def _form_email() -> str:
+    return (request.form.get("email") or "").strip().lower()
+
+
+def _failed(response: Any) -> bool:
+    # Successful logins redirect; everything else (wrong password, invalid form) counts.
+    return response.status_code != 302
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this site, else the console's home page.
+
+    An open redirect would turn our login page into a phishing aid, so anything with a
+    scheme, a host, a protocol-relative ``//`` or a backslash (browsers read ``/\\`` as
+    ``//``) is refused.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(ch) < 32 for ch in target)
+        and not urlsplit(target).netloc
+        and not urlsplit(target).scheme
+    ):
         return target
     return url_for("admin.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, key_func=client_ip, methods=["POST"], scope="login-ip",
-               deduct_when=lambda response: response.status_code != 302)
-@limiter.limit(_login_limit, key_func=client_ip_and_form_email, methods=["POST"],
-               scope="login-email", deduct_when=lambda response: response.status_code != 302)
+               deduct_when=_failed)
+@limiter.limit(_login_limit, key_func=_form_email, methods=["POST"], scope="login-email",
+               deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            login_user(user, remember=bool(form.remember.data))
             dbmod.commit()  # a password rehash may be pending
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         flash(_("The email or password is not correct, or the account is disabled."), "danger")
         status = 401
     elif request.method == "POST":
@@ -64,3 +94,17 @@ def logout():
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many_attempts(exc: RateLimitExceeded) -> Any:
+    return render_template("errors/429.html"), 429
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_failed(exc: CSRFError) -> Any:
+    # A stale login page (token expired, cookies cleared): say so instead of a bare 400.
+    flash(_("The form expired. Please try again."), "warning")
+    if request.endpoint == "auth.login":
+        return render_template("auth/login.html", form=LoginForm(formdata=None)), 400
+    return redirect(url_for("auth.login")), 303

@@ -7,6 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from platform_core.extensions import db
+from platform_core.i18n_lazy import _
 from platform_core.staff.models import StaffRole, StaffUser
 from platform_core.tenancy.models import Merchant, Store
 
@@ -18,7 +19,14 @@ MIN_PASSWORD_LENGTH = 10
 
 
 class StaffUserError(ValueError):
-    """A staff account cannot be created as asked; the message says why."""
+    """A staff account cannot be saved as asked; the (translated) message says why.
+
+    ``field`` names the form field at fault, so the admin can show the message next to it.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def hash_password(password: str) -> str:
@@ -52,6 +60,83 @@ def authenticate(email: str, password: str) -> StaffUser | None:
     return user
 
 
+def check_password(password: str) -> None:
+    """:raises StaffUserError: when ``password`` is too short."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise StaffUserError(
+            _("The password must have at least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+
+
+def check_staff_assignment(
+    role: StaffRole | str,
+    merchant: Merchant | None,
+    stores: list[Store],
+    actor: StaffUser | None = None,
+) -> StaffRole:
+    """Check that ``role``, ``merchant`` and ``stores`` fit together, and that ``actor`` may
+    hand them out.
+
+    :param actor: the staff user doing it; ``None`` for the command line (no restriction).
+    :returns: the role as a :class:`StaffRole`.
+    :raises StaffUserError: when the combination is not allowed.
+    """
+    try:
+        role = StaffRole(role)
+    except ValueError:
+        raise StaffUserError(_("Unknown role %(role)s.", role=role), field="role") from None
+    if actor is not None and not actor.is_platform_admin:
+        # Merchant admins manage the people of their own merchant, never platform admins.
+        if actor.role != StaffRole.MERCHANT_ADMIN or role == StaffRole.PLATFORM_ADMIN:
+            raise StaffUserError(
+                _("You may not give the role %(role)s.", role=role.label), field="role"
+            )
+        if merchant is None or merchant.id != actor.merchant_id:
+            raise StaffUserError(
+                _("You may only add users to your own merchant."), field="merchant"
+            )
+    if role == StaffRole.PLATFORM_ADMIN:
+        if merchant is not None or stores:
+            raise StaffUserError(
+                _("A platform administrator belongs to no merchant and no store."),
+                field="merchant",
+            )
+    elif merchant is None:
+        raise StaffUserError(_("A %(role)s needs a merchant.", role=role.label), field="merchant")
+    if role == StaffRole.STORE_STAFF and not stores:
+        raise StaffUserError(_("Store staff need at least one store."), field="stores")
+    if role == StaffRole.MERCHANT_ADMIN and stores:
+        raise StaffUserError(
+            _("A merchant administrator works for all of the merchant's stores; "
+              "leave the stores empty."),
+            field="stores",
+        )
+    for store in stores:
+        if merchant is None or store.merchant_id != merchant.id:
+            raise StaffUserError(
+                _("The store %(store)s does not belong to the merchant.", store=store.name),
+                field="stores",
+            )
+    return role
+
+
+def check_staff_email(email: str, exclude_id: int | None = None) -> str:
+    """Normalise ``email`` and make sure no other staff user has it.
+
+    :raises StaffUserError: when it is no email address or is taken.
+    """
+    email = (email or "").strip().lower()
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise StaffUserError(_("%(email)s is not an email address.", email=email), field="email")
+    existing = get_staff_user_by_email(email)
+    if existing is not None and existing.id != exclude_id:
+        raise StaffUserError(
+            _("A staff user with the email %(email)s already exists.", email=email), field="email"
+        )
+    return email
+
+
 def create_staff_user(
     email: str,
     password: str,
@@ -60,35 +145,21 @@ def create_staff_user(
     stores: list[Store] | None = None,
     full_name: str = "",
     preferred_locale: str | None = None,
+    actor: StaffUser | None = None,
+    is_active: bool = True,
 ) -> StaffUser:
     """Create a staff user and flush it.
 
     :param role: ``platform_admin``, ``merchant_admin`` or ``store_staff``.
     :param merchant: required for merchant admins and store staff; ``None`` for platform admins.
     :param stores: the stores a store_staff user works in; all must belong to ``merchant``.
+    :param actor: the staff user creating the account (``None`` from the command line).
     :raises StaffUserError: when the combination is not allowed.
     """
-    role = StaffRole(role)
-    email = email.strip().lower()
     stores = list(stores or [])
-    if "@" not in email:
-        raise StaffUserError(f"{email!r} is not an email address")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise StaffUserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-    if get_staff_user_by_email(email) is not None:
-        raise StaffUserError(f"a staff user with email {email} already exists")
-    if role == StaffRole.PLATFORM_ADMIN:
-        if merchant is not None or stores:
-            raise StaffUserError("a platform admin belongs to no merchant and no store")
-    elif merchant is None:
-        raise StaffUserError(f"a {role.value} needs a merchant")
-    if role == StaffRole.STORE_STAFF and not stores:
-        raise StaffUserError("store staff need at least one store")
-    if role == StaffRole.MERCHANT_ADMIN and stores:
-        raise StaffUserError("a merchant admin works for all of the merchant's stores")
-    for store in stores:
-        if merchant is None or store.merchant_id != merchant.id:
-            raise StaffUserError(f"store {store.slug} does not belong to the merchant")
+    email = check_staff_email(email)
+    check_password(password)
+    role = check_staff_assignment(role, merchant, stores, actor)
     user = StaffUser(
         email=email,
         password_hash=hash_password(password),
@@ -97,8 +168,53 @@ def create_staff_user(
         stores=stores,
         full_name=full_name,
         preferred_locale=preferred_locale,
-        is_active_user=True,
+        is_active_user=is_active,
     )
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def update_staff_user(
+    user: StaffUser,
+    email: str,
+    role: StaffRole | str,
+    merchant: Merchant | None,
+    stores: list[Store],
+    full_name: str = "",
+    preferred_locale: str | None = None,
+    is_active: bool = True,
+    new_password: str | None = None,
+    actor: StaffUser | None = None,
+) -> StaffUser:
+    """Change a staff user's account and flush it.
+
+    :param new_password: a new password, or ``None``/empty to keep the current one.
+    :param actor: the staff user making the change (``None`` from the command line).
+    :raises StaffUserError: when the change is not allowed.
+    """
+    stores = list(stores or [])
+    email = check_staff_email(email, exclude_id=user.id)
+    role = check_staff_assignment(role, merchant, stores, actor)
+    if new_password:
+        check_password(new_password)
+        user.password_hash = hash_password(new_password)
+    user.email = email
+    user.role = role
+    user.merchant = merchant
+    user.stores = stores
+    user.full_name = full_name
+    user.preferred_locale = preferred_locale
+    user.is_active_user = is_active
+    db.session.flush()
+    return user
+
+
+def set_password(user: StaffUser, password: str) -> None:
+    """Replace ``user``'s password (checked for length) and flush.
+
+    :raises StaffUserError: when the password is too short.
+    """
+    check_password(password)
+    user.password_hash = hash_password(password)
+    db.session.flush()

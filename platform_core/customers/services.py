@@ -1,0 +1,81 @@
+"""Customers: look-ups and creation shared by the admin, enrollment, seeds and the CLI."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from platform_core.customers.models import Customer
+from platform_core.extensions import db
+from platform_core.i18n_lazy import _
+from platform_core.tenancy.models import Merchant
+
+
+class CustomerError(ValueError):
+    """A customer cannot be saved as asked; ``field`` names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def get_customer_by_email(merchant_id: int, email: str) -> Customer | None:
+    """The merchant's customer with this email (compared case-insensitively), or ``None``."""
+    return db.session.scalar(
+        select(Customer).where(
+            Customer.merchant_id == merchant_id,
+            func.lower(Customer.email) == normalise_email(email),
+        )
+    )
+
+
+def check_customer_email(merchant_id: int, email: str, exclude_id: int | None = None) -> str:
+    """Normalise ``email`` and make sure the merchant has no other customer with it.
+
+    :param merchant_id: the merchant the customer belongs to.
+    :param exclude_id: the customer being edited, who may keep their own address.
+    :raises CustomerError: when another customer of the merchant uses the address.
+    """
+    email = normalise_email(email)
+    existing = get_customer_by_email(merchant_id, email)
+    if existing is not None and existing.id != exclude_id:
+        raise CustomerError(
+            _("This merchant already has a customer with the email %(email)s.", email=email),
+            field="email",
+        )
+    return email
+
+
+def create_customer(
+    merchant: Merchant,
+    email: str,
+    first_name: str,
+    last_name: str,
+    preferred_locale: str | None = None,
+    phone: str | None = None,
+    birthday: date | None = None,
+    marketing_consent: bool = False,
+) -> Customer:
+    """Create a customer of ``merchant`` and flush it.
+
+    :param preferred_locale: en, fr, de or lb; defaults to the merchant's language.
+    :raises CustomerError: when the merchant already has a customer with this email.
+    """
+    customer = Customer(
+        merchant=merchant,
+        email=check_customer_email(merchant.id, email),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        preferred_locale=preferred_locale or merchant.default_locale,
+        phone=phone,
+        birthday=birthday,
+        marketing_consent=marketing_consent,
+    )
+    db.session.add(customer)
+    db.session.flush()
+    return customer
