@@ -1,0 +1,296 @@
+"""The email service: queue a message, deliver it, resend it, preview a template.
+
+:func:`send` only records a queued :class:`EmailLog` row and registers the send task to run
+after the caller's transaction commits, so no request ever waits on SMTP and a rolled-back
+change sends nothing. :func:`deliver` (run by the task) resolves the template, renders it in
+the sandbox, builds the MIME message and hands it to the provider.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from messaging.catalog import get_spec, sample_context
+from messaging.models import EmailLog, EmailStatus, EmailTemplate, StoreEmailTemplate
+from messaging.providers import MailProviderError, get_provider
+from messaging.rendering import RenderedEmail, TemplateRenderError, render_email
+from platform_core import db as dbmod
+from platform_core.extensions import db
+from platform_core.models_base import utcnow
+from platform_core.staff.models import StaffUser
+from platform_core.tenancy.models import Merchant, Store
+
+log = logging.getLogger(__name__)
+
+FALLBACK_LOCALE = "en"
+
+
+class EmailDeliveryError(Exception):
+    """The provider refused or could not take the message; the task retries it."""
+
+
+@dataclass(frozen=True)
+class ResolvedTemplate:
+    """The template chosen for one send, and where it came from."""
+
+    code: str
+    locale: str
+    subject: str
+    body_html: str
+    body_text: str
+    #: ``"store"`` for a store override, ``"platform"`` for a platform template.
+    source: str
+    template_id: int
+
+
+# --- resolution -------------------------------------------------------------------------
+
+
+def _store_override(store_id: int, code: str, locale: str) -> StoreEmailTemplate | None:
+    return db.session.scalar(select(StoreEmailTemplate).filter_by(
+        store_id=store_id, code=code, locale=locale))
+
+
+def _platform_template(code: str, locale: str) -> EmailTemplate | None:
+    return db.session.scalar(select(EmailTemplate).filter_by(code=code, locale=locale,
+                                                             is_active=True))
+
+
+def resolve_template(code: str, locale: str, *, store: Store | None = None,
+                     merchant: Merchant | None = None) -> ResolvedTemplate | None:
+    """The template to render for ``code`` in ``locale``.
+
+    Order: the store's override in ``locale``; the platform template in ``locale``; the
+    platform template in the store's default locale (the merchant's without a store); the
+    platform template in English. Inactive platform templates are skipped.
+
+    :param code: the template code.
+    :param locale: the recipient's locale.
+    :param store: the store the email is sent for, if any.
+    :param merchant: the merchant, when there is no store.
+    :return: the template, or ``None`` when none of them exists.
+    """
+    if store is not None:
+        override = _store_override(store.id, code, locale)
+        if override is not None:
+            return ResolvedTemplate(code, override.locale, override.subject, override.body_html,
+                                    override.body_text or "", "store", override.id)
+    default_locale = (store.default_locale if store is not None
+                      else merchant.default_locale if merchant is not None else None)
+    tried: list[str] = []
+    for candidate in (locale, default_locale, FALLBACK_LOCALE):
+        if not candidate or candidate in tried:
+            continue
+        tried.append(candidate)
+        template = _platform_template(code, candidate)
+        if template is not None:
+            return ResolvedTemplate(code, template.locale, template.subject, template.body_html,
+                                    template.body_text or "", "platform", template.id)
+    return None
+
+
+# --- queueing ---------------------------------------------------------------------------
+
+
+def _enqueue_after_commit(log_row: EmailLog) -> None:
+    from messaging.tasks import send_email_task
+
+    dbmod.after_commit(send_email_task, log_row.id)
+
+
+def send(code: str, *, recipient: str, locale: str, context: dict[str, Any],
+         merchant_id: int | None = None, store_id: int | None = None) -> EmailLog:
+    """Queue the email ``code`` for ``recipient``; it is sent after the transaction commits.
+
+    :param code: a template code declared in :mod:`messaging.catalog`.
+    :param recipient: the address to send to.
+    :param locale: the recipient's locale (en, fr, de, lb).
+    :param context: the template variables, already formatted for ``locale``; values are
+        stored as strings so the task (and any resend) renders the same message.
+    :param merchant_id: the merchant the email is sent for (From name, Reply-To).
+    :param store_id: the store it is sent for (template override, fallback locale).
+    :return: the queued log row (flushed, so it has an id).
+    """
+    spec = get_spec(code)
+    unknown = set(context) - spec.variable_names
+    if unknown:
+        raise ValueError(f"{code} does not declare the variables {sorted(unknown)}")
+    if store_id is not None and merchant_id is None:
+        store = db.session.get(Store, store_id)
+        merchant_id = store.merchant_id if store is not None else None
+    values = {name: "" if value is None else str(value) for name, value in context.items()}
+    row = EmailLog(
+        code=code,
+        recipient=recipient.strip(),
+        locale=locale,
+        merchant_id=merchant_id,
+        store_id=store_id,
+        status=EmailStatus.QUEUED,
+        context_json=json.dumps(values, ensure_ascii=False, sort_keys=True),
+        attempts=0,
+    )
+    db.session.add(row)
+    db.session.flush()
+    _enqueue_after_commit(row)
+    return row
+
+
+def resend(email_log_id: int, *, staff_user: StaffUser | None = None) -> EmailLog:
+    """Queue a new copy of a logged email (same template, variables and recipient).
+
+    The new row points back with ``resent_from_id``; the template is resolved again at send
+    time, so a corrected template is used.
+
+    :param email_log_id: the log row to repeat.
+    :param staff_user: who asked for it (recorded in the log line).
+    :return: the new queued row.
+    """
+    original = db.session.get(EmailLog, email_log_id)
+    if original is None:
+        raise LookupError(f"no email log {email_log_id}")
+    row = EmailLog(
+        code=original.code,
+        recipient=original.recipient,
+        locale=original.locale,
+        merchant_id=original.merchant_id,
+        store_id=original.store_id,
+        status=EmailStatus.QUEUED,
+        context_json=original.context_json,
+        attempts=0,
+        resent_from_id=original.id,
+    )
+    db.session.add(row)
+    db.session.flush()
+    log.info("email log %s resent as %s by %s", original.id, row.id,
+             staff_user.email if staff_user is not None else "system")
+    _enqueue_after_commit(row)
+    return row
+
+
+# --- delivery ---------------------------------------------------------------------------
+
+
+def _mail_domain(address: str) -> str:
+    return address.rpartition("@")[2] or "localhost"
+
+
+def build_message(row: EmailLog, rendered: RenderedEmail, *, mail_from: str) -> EmailMessage:
+    """The MIME message for ``row``: multipart/alternative, UTF-8, From the merchant's name."""
+    message = EmailMessage()
+    merchant = row.merchant
+    username, _, domain = mail_from.partition("@")
+    message["From"] = Address(display_name=merchant.name if merchant is not None else "",
+                              username=username, domain=domain)
+    message["To"] = row.recipient
+    if merchant is not None and merchant.contact_email:
+        message["Reply-To"] = merchant.contact_email
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(domain=_mail_domain(mail_from))
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(rendered.body_text, charset="utf-8")
+    message.add_alternative(rendered.body_html, subtype="html", charset="utf-8")
+    return message
+
+
+def _render_row(row: EmailLog) -> RenderedEmail:
+    template = resolve_template(row.code, row.locale, store=row.store, merchant=row.merchant)
+    if template is None:
+        raise TemplateRenderError("code", f"no active template for {row.code} ({row.locale})")
+    context = json.loads(row.context_json or "{}")
+    # Variables a template may use but the sender did not provide render as empty, not as an
+    # error: a merchant adding {{ wallet_url }} must not break emails without a wallet.
+    values = dict.fromkeys(get_spec(row.code).variable_names, "")
+    values.update({k: str(v) for k, v in context.items()})
+    return render_email(template.subject, template.body_html, template.body_text, values)
+
+
+def deliver(email_log_id: int, *, final_attempt: bool = True) -> EmailLog | None:
+    """Render and send one queued email; the caller commits.
+
+    Idempotent: a row already sent is left alone, so a retried task never sends twice. A
+    template that cannot be rendered fails the row at once (retrying would not help). A
+    transport error counts an attempt, records the error and raises
+    :class:`EmailDeliveryError` so the task retries; on the ``final_attempt`` the row is
+    marked failed first.
+
+    :param email_log_id: the queued row.
+    :param final_attempt: whether no retry follows this attempt.
+    :return: the row, or ``None`` if it no longer exists.
+    """
+    row = db.session.get(EmailLog, email_log_id)
+    if row is None:
+        log.warning("email log %s vanished before it was sent", email_log_id)
+        return None
+    if row.status == EmailStatus.SENT:
+        return row
+    config = current_app.config
+    try:
+        rendered = _render_row(row)
+    except TemplateRenderError as exc:
+        row.attempts += 1
+        row.status = EmailStatus.FAILED
+        row.last_error = exc.message if exc.field == "code" else str(exc)
+        db.session.flush()
+        log.warning("email log %s not rendered: %s", row.id, row.last_error)
+        return row
+    message = build_message(row, rendered, mail_from=config["MAIL_FROM"])
+    row.subject = rendered.subject[:255]
+    row.body_html = rendered.body_html
+    row.body_text = rendered.body_text
+    try:
+        get_provider(config).send(message, sender=config["MAIL_FROM"],
+                                  recipients=[row.recipient])
+    except MailProviderError as exc:
+        row.attempts += 1
+        row.last_error = str(exc)
+        row.status = EmailStatus.FAILED if final_attempt else EmailStatus.QUEUED
+        db.session.flush()
+        raise EmailDeliveryError(str(exc)) from exc
+    row.attempts += 1
+    row.status = EmailStatus.SENT
+    row.message_id = str(message["Message-ID"])
+    row.sent_at = utcnow()
+    row.last_error = None
+    db.session.flush()
+    return row
+
+
+# --- preview ----------------------------------------------------------------------------
+
+
+def render_preview(code: str, locale: str, subject: str, body_html: str, body_text: str = "",
+                   store: Store | None = None) -> RenderedEmail:
+    """Render unsaved template sources with the catalog's sample values (the editor's preview).
+
+    The store, when given, supplies its own and its merchant's names instead of the samples.
+
+    :raises TemplateRenderError: the sources cannot be rendered; validate them first to get
+        every problem with its line.
+    """
+    values = sample_context(code, locale)
+    if store is not None:
+        if "store_name" in values:
+            values["store_name"] = store.name
+        if "merchant_name" in values:
+            values["merchant_name"] = store.merchant.name
+    return render_email(subject, body_html, body_text, values)
+
+
+class EmailService:
+    """The service under the name the issue uses: ``EmailService.send(...)``."""
+
+    send = staticmethod(send)
+    deliver = staticmethod(deliver)
+    resend = staticmethod(resend)
+    render_preview = staticmethod(render_preview)
+    resolve_template = staticmethod(resolve_template)
