@@ -1,12 +1,219 @@
-"""Customer-facing pages: enrollment form and the card page behind a signed link."""
+"""Customer-facing pages: the enrollment form and the card page behind a signed link.
+
+No JavaScript anywhere: the QR code is an inline SVG drawn on the server.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from typing import Any
 
-bp = Blueprint("loyalty_public", __name__, template_folder="templates")
+from flask import Blueprint, g, render_template, request, url_for
+from flask_babel import force_locale, format_date, format_decimal
+
+from loyalty.card_links import TokenProblem, card_page_url, resolve_card_token
+from loyalty.errors import LoyaltyError
+from loyalty.forms import EnrollmentForm
+from loyalty.models import LoyaltyCard, LoyaltyProgram
+from loyalty.public_display import brand_color, card_view, earn_summary
+from loyalty.public_limits import enroll_limit, retry_after_seconds
+from loyalty.services.cards import card_history
+from loyalty.services.enrollment import EnrollmentData, enroll_customer
+from loyalty.services.programs import get_active_program, get_settings
+from platform_core import db as dbmod
+from platform_core.i18n import current_locale_code, normalise_locale
+from platform_core.i18n_lazy import _
+from platform_core.tenancy.models import Store
+from platform_core.tenancy.services import get_store_by_slug
+
+bp = Blueprint(
+    "loyalty_public",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/loyalty/static",
+)
+
+#: How many ledger rows the card page lists.
+HISTORY_ROWS = 20
+
+
+def _page(template: str, status: int = 200, *, program: LoyaltyProgram | None = None,
+          **context: Any) -> tuple[str, int]:
+    context.setdefault("header_name", program.name if program else None)
+    html = render_template(
+        f"loyalty/public/{template}", program=program, brand_color=brand_color(program),
+        **context,
+    )
+    return html, status
+
+
+def message_page(heading: str, message: str, status: int, *, hint: str | None = None,
+                 program: LoyaltyProgram | None = None) -> tuple[str, int]:
+    """A friendly page with one message (closed enrollment, unknown store, bad link)."""
+    return _page("message.html", status, program=program, heading=heading, message=message,
+                 hint=hint)
+
+
+def _store_not_found() -> tuple[str, int]:
+    return message_page(
+        _("Page not found"),
+        _("We could not find this store. Please check the address or ask in store."),
+        404,
+    )
+
+
+@bp.errorhandler(429)
+def _too_many_requests(exc: Exception):
+    html, status = message_page(
+        _("Too many attempts"),
+        _("You have tried too often in a short time. Please wait a minute and try again."),
+        429,
+    )
+    return html, status, {"Retry-After": str(retry_after_seconds())}
+
+
+@bp.route("/enroll/<slug>", methods=["GET", "POST"])
+@enroll_limit
+def enroll(slug: str):
+    store = get_store_by_slug(slug)
+    if store is None:
+        return _store_not_found()
+    return enrollment_page(store)
+
+
+def enrollment_page(store: Store):
+    """The enrollment form of ``store``'s merchant's active program (GET shows, POST joins).
+
+    Also answers ``GET /`` on a host listed in StoreDomain (``platform_core.public``).
+    """
+    program = get_active_program(store.merchant_id)
+    if program is None:
+        return message_page(
+            _("No loyalty program here yet"),
+            _("%(store)s does not run a loyalty program at the moment. Please come back later.",
+              store=store.name),
+            404,
+        )
+    settings = get_settings(store.merchant_id)
+    dbmod.commit()  # get_settings creates the defaults on first use
+    context = {
+        "merchant_name": store.merchant.name,
+        "store_name": store.name,
+        "earn_lines": earn_summary(program),
+    }
+    if not settings.self_enrollment_enabled:
+        return message_page(
+            _("Join us in store"),
+            _("Online enrollment is closed for %(program)s. Please ask at the till: we will "
+              "be happy to give you a card.", program=program.name),
+            200,
+            program=program,
+        )
+
+    form = EnrollmentForm(preferred_locale=current_locale_code())
+    form_error = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            result = enroll_customer(store, _enrollment_data(form), source="web")
+            dbmod.commit()
+        except LoyaltyError as err:
+            dbmod.rollback()
+            form_error = str(err)
+            status = 422
+        else:
+            if not result.created:
+                # Same answer whether or not we knew the address: the owner gets an email.
+                return _page("check_email.html", program=program, **context)
+            card = result.card
+            return _page(
+                "enrolled.html",
+                program=program,
+                card=card_view(card),
+                card_page_url=card_page_url(card),
+                first_name=card.customer.first_name,
+                **context,
+            )
+    elif request.method == "POST":
+        status = 422
+        csrf_field = getattr(form, "csrf_token", None)
+        if csrf_field is not None and csrf_field.errors:
+            form_error = _("This form had expired. Please check your details and send it again.")
+
+    action = url_for("loyalty_public.enroll", slug=store.slug)
+    return _page("enroll.html", status, program=program, form=form, form_error=form_error,
+                 action=action, **context)
+
+
+def _enrollment_data(form: EnrollmentForm) -> EnrollmentData:
+    return EnrollmentData(
+        email=form.email.data,
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
+        locale=form.preferred_locale.data,
+        marketing_consent=bool(form.marketing_consent.data),
+        accept_terms=bool(form.accept_terms.data),
+        phone=form.phone.data or None,
+        birthday=form.birthday.data,
+    )
 
 
 @bp.route("/card/<token>")
 def card_page(token: str):
-    abort(404)
+    card, problem = resolve_card_token(token)
+    if card is None:
+        if problem is TokenProblem.EXPIRED:
+            return message_page(
+                _("This link has expired"),
+                _("For your security, card links only work for a while. Open the latest email "
+                  "about your card, or ask in store for a new link."),
+                410,
+            )
+        return message_page(
+            _("Card not found"),
+            _("This link is not valid. Please use the link from your email as it was sent."),
+            404,
+        )
+    chosen = normalise_locale(request.args.get("lang"))
+    customer_locale = normalise_locale(card.customer.preferred_locale)
+    if chosen or not customer_locale:
+        return _card_page(card)
+    # The customer's own language, even if this browser picked another one earlier.
+    g.customer_locale = customer_locale
+    with force_locale(customer_locale):
+        return _card_page(card)
+
+
+def _card_page(card: LoyaltyCard) -> tuple[str, int]:
+    program = card.program
+    rows = [_history_row(row) for row in card_history(card, HISTORY_ROWS)]
+    expiry = None
+    expires_at = card.points_expire_at()
+    if expires_at is not None:
+        expiry = {"points": card.points_balance, "num": format_decimal(card.points_balance),
+                  "date": format_date(expires_at, "long")}
+    return _page(
+        "card.html",
+        program=program,
+        card=card_view(card),
+        first_name=card.customer.first_name,
+        merchant_name=card.merchant.name,
+        history=rows,
+        expiry=expiry,
+    )
+
+
+def _signed(value: int) -> str:
+    if not value:
+        return ""
+    return format_decimal(value, format="+#,##0;-#,##0")
+
+
+def _history_row(row: Any) -> dict[str, str]:
+    return {
+        "date": format_date(row.created_at, "medium"),
+        "label": row.type.label,
+        "store": row.store.name if row.store else "",
+        "points": _signed(row.points_delta),
+        "stamps": _signed(row.stamps_delta),
+    }

@@ -1,0 +1,184 @@
+"""Public JSON API: program info and self-enrollment by store slug (documented in openapi.py).
+
+Errors are JSON and localized from ``?lang=`` or ``Accept-Language``. Enrollment shares its
+rate limit with the HTML form (``loyalty.public_limits``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from loyalty.card_links import card_page_url
+from loyalty.errors import LoyaltyError
+from loyalty.forms import api_errors, form_from_json
+from loyalty.models import LoyaltyProgram
+from loyalty.openapi import openapi_document
+from loyalty.public_limits import enroll_limit, program_info_limit, retry_after_seconds
+from loyalty.services.enrollment import EnrollmentData, enroll_customer
+from loyalty.services.programs import get_active_program, get_settings
+from platform_core import db as dbmod
+from platform_core.extensions import csrf
+from platform_core.i18n_lazy import _
+from platform_core.tenancy.models import Store
+from platform_core.tenancy.services import get_store_by_slug
+
+bp = Blueprint("loyalty_api", __name__, url_prefix="/api/v1")
+
+#: Service refusals that belong to one input field (the rest are form-wide: ``_form``).
+_ERROR_FIELDS = {
+    "invalid_email": "email",
+    "name_required": "first_name",
+    "terms_not_accepted": "accept_terms",
+}
+
+
+def error_response(status: int, code: str, message: str, **headers: str):
+    return jsonify(error={"code": code, "message": message}), status, headers
+
+
+@bp.errorhandler(429)
+def _too_many_requests(exc: Exception):
+    return error_response(
+        429, "rate_limited", _("Too many requests. Please wait a minute and try again."),
+        **{"Retry-After": str(retry_after_seconds())},
+    )
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    # JSON for every error of the API (405, 415, ...), never an HTML page.
+    return error_response(exc.code or 500, "http_error", exc.description or exc.name)
+
+
+@bp.route("/ping")
+def ping():
+    """The framework floor of the benchmark: no database, no templates."""
+    return jsonify(ok=True)
+
+
+@bp.route("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+def _store_or_404(slug: str) -> Store | None:
+    return get_store_by_slug(slug)
+
+
+def _store_not_found():
+    return error_response(404, "store_not_found", _("There is no store at this address."))
+
+
+def _program_missing():
+    return error_response(
+        404, "program_missing", _("This store does not run a loyalty program at the moment.")
+    )
+
+
+def program_info(program: LoyaltyProgram, store: Store, enrollment_open: bool) -> dict[str, Any]:
+    """The public description of ``program`` as the program endpoint returns it."""
+    return {
+        "name": program.name,
+        "kind": program.kind.value,
+        "description": program.description or "",
+        "points_per_euro": float(program.points_per_euro) if program.uses_points else None,
+        "welcome_bonus_points": program.welcome_bonus_points if program.uses_points else 0,
+        "stamps_target": program.stamps_target if program.uses_stamps else None,
+        "stamps_reward": program.stamps_reward_description if program.uses_stamps else None,
+        "points_expiry_days": program.points_expiry_days if program.uses_points else None,
+        "logo_url": program.logo_url or None,
+        "brand_color": program.brand_color,
+        "terms_url": program.terms_url or None,
+        "merchant_name": store.merchant.name,
+        "store_name": store.name,
+        "enrollment_open": enrollment_open,
+    }
+
+
+@bp.route("/stores/<slug>/program")
+@program_info_limit
+def store_program(slug: str):
+    store = _store_or_404(slug)
+    if store is None:
+        return _store_not_found()
+    program = get_active_program(store.merchant_id)
+    if program is None:
+        return _program_missing()
+    settings = get_settings(store.merchant_id)
+    body = program_info(program, store, settings.self_enrollment_enabled)
+    dbmod.commit()  # get_settings creates the defaults on first use
+    return jsonify(body)
+
+
+@bp.route("/stores/<slug>/enroll", methods=["POST"])
+@csrf.exempt
+@enroll_limit
+def store_enroll(slug: str):
+    if not request.is_json:
+        return error_response(
+            415, "json_required",
+            _("Send the request body as JSON (Content-Type: application/json)."),
+        )
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return error_response(400, "invalid_json", _("The request body is not a JSON object."))
+    store = _store_or_404(slug)
+    if store is None:
+        return _store_not_found()
+    if get_active_program(store.merchant_id) is None:
+        return _program_missing()
+    if not get_settings(store.merchant_id).self_enrollment_enabled:
+        dbmod.commit()
+        return error_response(
+            403, "self_enrollment_disabled",
+            _("Online enrollment is closed. Please ask in store to join the program."),
+        )
+
+    form, type_errors = form_from_json(payload)
+    form.validate()
+    errors = api_errors(form)
+    for field, messages in type_errors.items():
+        errors[field] = messages  # the type problem says more than "required"
+    if errors:
+        return jsonify(errors=errors), 422
+
+    data = EnrollmentData(
+        email=form.email.data,
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
+        locale=form.preferred_locale.data,
+        marketing_consent=bool(form.marketing_consent.data),
+        accept_terms=bool(form.accept_terms.data),
+        phone=form.phone.data or None,
+        birthday=form.birthday.data,
+    )
+    try:
+        result = enroll_customer(store, data, source="api")
+        dbmod.commit()
+    except LoyaltyError as err:
+        dbmod.rollback()
+        field = _ERROR_FIELDS.get(err.code, "_form")
+        return jsonify(errors={field: [str(err)]}, code=err.code), 422
+
+    if not result.created:
+        return jsonify(status="accepted", message=neutral_message()), 202
+    card = result.card
+    return jsonify(
+        card={
+            "number": card.card_number,
+            "points_balance": card.points_balance,
+            "stamp_count": card.stamp_count,
+            "card_page_url": card_page_url(card),
+        }
+    ), 201
+
+
+def neutral_message() -> str:
+    """The answer for an address that may or may not be enrolled already."""
+    return _(
+        "If this email address is new, the card has been created. Otherwise the address "
+        "already has a card and we have sent its details to that address."
+    )
