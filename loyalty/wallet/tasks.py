@@ -1,1 +1,26 @@
-"""Google Wallet sync tasks (filled in by the wallet work)."""
+"""Google Wallet Huey tasks: sync one card after a change, and retry what is left over."""
+
+from __future__ import annotations
+
+from huey import crontab
+
+from loyalty.wallet import service
+from platform_core import db as dbmod
+from platform_core.huey import huey
+from platform_core.task_context import app_task
+
+
+@huey.task()
+@app_task
+def sync_wallet_card_task(card_id: int) -> None:
+    """Push one card to Google Wallet (retries inside, see ``service.sync_card``)."""
+    service.sync_card(card_id)
+    dbmod.commit()
+
+
+@huey.periodic_task(crontab(minute="*/15"))
+@app_task
+def retry_wallet_syncs_task() -> None:
+    """Every 15 minutes: sync the cards still ``pending`` or ``failed``."""
+    service.retry_pending_syncs()
+    dbmod.commit()
