@@ -1,0 +1,197 @@
+"""The email log: read-only, filtered and scoped, with the rendered message and "Resend"."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from flask import flash, has_request_context, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual, IntEqualFilter
+from flask_admin.model.template import TemplateLinkRowAction
+from flask_babel import format_datetime, get_timezone
+from flask_login import current_user
+from markupsafe import Markup
+
+from admin_views.base import SecureModelView, scoped_choices
+from messaging import editor
+from messaging.models import EmailLog, EmailStatus
+from messaging.service import resend
+from platform_core import db as dbmod
+from platform_core.i18n_lazy import _, _l, ngettext
+from platform_core.tenancy.models import Store
+
+STATUS_LABELS = {
+    EmailStatus.QUEUED: _l("Queued"),
+    EmailStatus.SENT: _l("Sent"),
+    EmailStatus.FAILED: _l("Failed"),
+}
+#: Longest error shown in the list; the details page shows all of it.
+ERROR_PREVIEW_LENGTH = 80
+
+
+def status_label(status: EmailStatus | str | None) -> str:
+    if status is None:
+        return ""
+    return str(STATUS_LABELS.get(EmailStatus(status), status))
+
+
+def truncate(value: str | None, length: int = ERROR_PREVIEW_LENGTH) -> str:
+    if not value:
+        return ""
+    value = " ".join(value.split())
+    return value if len(value) <= length else value[: length - 1].rstrip() + "…"
+
+
+class CreatedOnFilter(DateBetweenFilter):
+    """Created between two days, both included, in the console's time zone."""
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        start, end = value
+        zone = get_timezone()
+        since = datetime.combine(start, time.min, tzinfo=zone)
+        until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+        column = self.get_column(alias)
+        return query.filter(column >= since, column < until)
+
+
+def _store_options() -> list[tuple[Any, str]]:
+    # Also called once while the view is built, outside any request: nothing to offer then.
+    if not has_request_context():
+        return []
+    return scoped_choices(Store, Store.name)
+
+
+def _status_formatter(view: Any, context: Any, model: EmailLog, name: str) -> Any:
+    css = {EmailStatus.SENT: "success", EmailStatus.FAILED: "danger"}.get(
+        model.status, "secondary"
+    )
+    badge = Markup('<span class="badge badge-{}">{}</span>').format(css, status_label(model.status))
+    if editor.is_test_message(model):
+        badge += Markup(' <span class="badge badge-info">{}</span>').format(_("test"))
+    return badge
+
+
+def _datetime_formatter(view: Any, context: Any, model: EmailLog, name: str) -> str:
+    value = getattr(model, name)
+    return format_datetime(value, "short") if value else ""
+
+
+def _error_formatter(view: Any, context: Any, model: EmailLog, name: str) -> Any:
+    full = model.last_error or ""
+    return Markup('<span title="{}">{}</span>').format(full, truncate(full))
+
+
+class EmailLogAdmin(SecureModelView):
+    """Every email the platform meant to send, newest first. Nobody edits the log."""
+
+    can_create = False
+    can_edit = False
+    can_delete = False
+    list_template = "admin/messaging/email_log_list.html"
+    details_template = "admin/messaging/email_log_details.html"
+
+    column_list = ["recipient", "code", "locale", "status", "attempts", "last_error",
+                   "store", "created_at", "sent_at"]
+    column_details_list = ["recipient", "code", "locale", "status", "attempts", "last_error",
+                           "message_id", "merchant", "store", "created_at", "sent_at",
+                           "resent_from_id"]
+    column_export_list = ["id", "recipient", "code", "locale", "status", "attempts",
+                          "last_error", "store", "created_at", "sent_at"]
+    column_labels = {
+        "id": _l("Id"),
+        "recipient": _l("Recipient"),
+        "code": _l("Template"),
+        "locale": _l("Language"),
+        "status": _l("Status"),
+        "attempts": _l("Attempts"),
+        "last_error": _l("Last error"),
+        "message_id": _l("Message id"),
+        "merchant": _l("Merchant"),
+        "store": _l("Store"),
+        "created_at": _l("Created"),
+        "sent_at": _l("Sent"),
+        "resent_from_id": _l("Resend of log"),
+    }
+    column_searchable_list = ["recipient"]
+    column_sortable_list = ["recipient", "code", "locale", "status", "attempts", "created_at",
+                            "sent_at"]
+    column_default_sort = ("created_at", True)
+    column_formatters = {
+        "status": _status_formatter,
+        "last_error": _error_formatter,
+        "created_at": _datetime_formatter,
+        "sent_at": _datetime_formatter,
+    }
+    column_formatters_detail = {
+        "status": _status_formatter,
+        "created_at": _datetime_formatter,
+        "sent_at": _datetime_formatter,
+    }
+    column_formatters_export = {
+        "status": lambda v, c, m, n: status_label(m.status),
+        "created_at": lambda v, c, m, n: m.created_at.isoformat() if m.created_at else "",
+        "sent_at": lambda v, c, m, n: m.sent_at.isoformat() if m.sent_at else "",
+        "store": lambda v, c, m, n: m.store.name if m.store else "",
+    }
+    column_extra_row_actions = [
+        TemplateLinkRowAction("log_actions.resend_row", _l("Resend")),
+    ]
+
+    # Option lists are callables: evaluated per request, in the user's language and scope.
+    column_filters = [
+        FilterEqual(EmailLog.status, _l("Status"),
+                    options=lambda: [(s.value, status_label(s)) for s in EmailStatus]),
+        FilterEqual(EmailLog.code, _l("Template"),
+                    options=lambda: [(c, c) for c in editor.template_codes()]),
+        IntEqualFilter(EmailLog.store_id, _l("Store"), options=_store_options),
+        CreatedOnFilter(EmailLog.created_at, _l("Created")),
+    ]
+
+    # Flask-Admin computes option lists once, when the view is built (no request, no user);
+    # the store list depends on who asks, so every request gets fresh groups (a new dict:
+    # the view instance is shared between threads).
+    def _get_filter_groups(self) -> OrderedDict[str, list[dict[str, Any]]] | None:
+        if not self._filters:
+            return None
+        groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        for index, flt in enumerate(self._filters):
+            options = flt.get_options(self)
+            groups.setdefault(str(flt.name), []).append({
+                "index": index,
+                "arg": self.get_filter_arg(index, flt),
+                "operation": str(flt.operation()),
+                "options": [(k, str(v)) for k, v in options] if options else None,
+                "type": flt.data_type,
+            })
+        return groups
+
+    # --- resend -----------------------------------------------------------------------------
+    def _resend(self, logs: list[EmailLog]) -> int:
+        for log in logs:
+            if editor.is_test_message(log):
+                # A test holds a draft that was never saved: send that same content again.
+                editor.resend_test(current_user, log.id)
+            else:
+                resend(log.id, staff_user=current_user)
+        dbmod.commit()
+        return len(logs)
+
+    @expose("/resend/", methods=("POST",))
+    def resend_view(self) -> Any:
+        log = self.get_one(request.form.get("id", ""))  # 404 outside the user's rows
+        self._resend([log])
+        flash(_("The email to %(recipient)s was queued again.", recipient=log.recipient),
+              "success")
+        return redirect(request.form.get("url") or self.get_url(".index_view"))
+
+    @action("resend", _l("Resend"), _l("Send the selected emails again?"))
+    def action_resend(self, ids: list[str]) -> None:
+        wanted = [int(i) for i in ids if str(i).isdigit()]
+        logs = list(self.get_query().filter(EmailLog.id.in_(wanted)))
+        count = self._resend(logs)
+        flash(ngettext("%(num)d email was queued again.", "%(num)d emails were queued again.",
+                       count), "success")
+
