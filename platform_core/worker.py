@@ -6,6 +6,7 @@ It imports every package's ``tasks`` module so the consumer knows every task and
 import loyalty.tasks  # noqa: E402,F401,I001
 import loyalty.wallet.tasks  # noqa: E402,F401
 import messaging.tasks  # noqa: E402,F401
+import messaging.editor_tasks  # noqa: E402,F401
 from platform_core.huey import huey
 from platform_core.task_context import app_task, get_app
 
