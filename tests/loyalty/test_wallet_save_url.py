@@ -60,7 +60,7 @@ def test_hybrid_card_shows_stamps_as_secondary_points(
         wallet, wallet_key, create_wallet_program, create_wallet_card):
     program = create_wallet_program(kind=ProgramKind.HYBRID)
     card = create_wallet_card(program=program, points_balance=55, stamp_count=7,
-                              customer__preferred_locale="fr")
+                              customer__preferred_locale="en")
 
     [obj] = _claims(wallet_save_url(card), wallet_key)["payload"]["loyaltyObjects"]
 

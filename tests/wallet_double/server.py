@@ -30,6 +30,9 @@ from tests.wallet_double.schema import discovery, validate
 
 WALLET_SCOPE = "https://www.googleapis.com/auth/wallet_object.issuer"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+#: google-auth always addresses its assertion to Google's token endpoint, whatever token_uri
+#: the request goes to; Google accepts that audience, and so do we (or our own URL).
+GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 _RESOURCES = {"loyaltyclass": "LoyaltyClass", "loyaltyobject": "LoyaltyObject"}
 _METHODS = ("insert", "get", "patch", "update")
 
@@ -93,7 +96,9 @@ class WalletDouble:
         self.base_url = f"http://127.0.0.1:{self._server.server_port}"
         self.api_base = f"{self.base_url}/walletobjects/v1"
         self.token_uri = f"{self.base_url}/token"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval keeps stop() (one per test) quick.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
+                                        daemon=True)
 
     def start(self) -> WalletDouble:
         self._thread.start()
@@ -176,7 +181,7 @@ class WalletDouble:
             return 400, {"error": "unsupported_grant_type"}
         try:
             claims = jwt.decode(form["assertion"][0], certs=self.public_cert_pem,
-                                audience=self.token_uri)
+                                audience=[self.token_uri, GOOGLE_TOKEN_AUDIENCE])
         except (ValueError, auth_exceptions.GoogleAuthError) as exc:
             return 400, {"error": "invalid_grant", "error_description": str(exc)}
         if claims.get("iss") != self.service_account_email:
