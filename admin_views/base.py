@@ -155,11 +155,11 @@ class SecureModelView(ModelView):
 
     def after_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         # Flask-Admin committed already; run what services queued for after the commit.
-        dbmod.run_after_commit(self.session)
+        dbmod.run_after_commit()
         super().after_model_change(form, model, is_created)
 
     def after_model_delete(self, model: Any) -> None:
-        dbmod.run_after_commit(self.session)
+        dbmod.run_after_commit()
         super().after_model_delete(model)
 
 
