@@ -1,0 +1,68 @@
+"""Platform templates: read-only for merchant users, validated edits for platform admins."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from messaging.models import EmailTemplate
+from tests.messaging.editor_support import platform_templates
+
+BASE = "/admin/platform-templates"
+
+
+@pytest.fixture
+def templates(session):
+    return platform_templates()
+
+
+def form(template, **changes):
+    data = {"subject": template.subject, "body_html": template.body_html,
+            "body_text": template.body_text, "description": template.description,
+            "is_active": "y"}
+    data.update(changes)
+    return data
+
+
+def test_merchant_admin_reads_platform_templates_but_cannot_edit(
+        client, login_as, merchant_admin, templates, session):
+    de = templates["de"]
+    login_as(merchant_admin)
+    listing = client.get(f"{BASE}/")
+    assert listing.status_code == 200
+    assert "Willkommen bei {{ program_name }}" in html.unescape(listing.text)
+    assert "/edit/" not in listing.text
+    assert client.get(f"{BASE}/details/?id={de.id}").status_code == 200
+
+    refused = client.post(f"{BASE}/edit/?id={de.id}", data=form(de, subject="Hacked"))
+    assert refused.status_code == 302
+    session.refresh(de)
+    assert de.subject == "Willkommen bei {{ program_name }}"
+    assert client.post(f"{BASE}/delete/", data={"id": de.id}).status_code == 302
+    session.expire_all()
+    assert session.get(EmailTemplate, de.id) is not None
+
+
+def test_store_staff_read_them_too(client, login_as, store_staff, templates):
+    login_as(store_staff)
+    assert client.get(f"{BASE}/details/?id={templates['en'].id}").status_code == 200
+
+
+def test_platform_admin_edit_is_validated_inline_with_line_and_input_kept(
+        client, login_as, platform_admin, templates, session):
+    de = templates["de"]
+    login_as(platform_admin)
+    body = "<p>Hallo</p>\n<p>{{ customer_first_name.__class__ }}</p>"
+    page = client.post(f"{BASE}/edit/?id={de.id}", data=form(de, body_html=body))
+    assert page.status_code == 200
+    assert "Line 2:" in page.text
+    assert body in html.unescape(page.text)
+    session.refresh(de)
+    assert "__class__" not in de.body_html
+
+    ok = client.post(f"{BASE}/edit/?id={de.id}", data=form(de, subject="Hallo {{ program_name }}"))
+    assert ok.status_code == 302
+    session.refresh(de)
+    assert de.subject == "Hallo {{ program_name }}"
+    assert de.updated_by_id == platform_admin.id
