@@ -1,0 +1,305 @@
+"""The store terminal: staff at the counter find a card and earn, redeem, stamp or void.
+
+Every ledger operation takes two posts: the first shows what will happen (a confirmation
+page that works without JavaScript), the second records it. The form's idempotency key
+travels through both, so a double submit records the operation once. Stores and cards
+outside the user's reach answer 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from admin_views import loyalty_format as fmt
+from admin_views.terminal_forms import (
+    EarnForm,
+    LedgerForm,
+    RedeemForm,
+    SearchForm,
+    StaffEnrollmentForm,
+    StampRewardForm,
+    StampsForm,
+    VoidForm,
+)
+from loyalty.errors import LoyaltyError
+from loyalty.models import LoyaltyCard, LoyaltyTransaction
+from loyalty.services import cards as card_services
+from loyalty.services import enrollment, ledger
+from loyalty.services.ledger import NOT_VOIDABLE
+from loyalty.services.programs import get_settings
+from platform_core import db as dbmod
+from platform_core.extensions import db
+from platform_core.i18n_lazy import _, _l
+from platform_core.scoping import apply_scope, row_in_scope
+from platform_core.staff.models import StaffRole
+from platform_core.tenancy.models import Store
+
+HISTORY_ROWS = 10
+
+#: The ledger operations: form class and the confirmation page's title.
+OPERATIONS: dict[str, tuple[type[LedgerForm], Any]] = {
+    "earn": (EarnForm, _l("Earn points")),
+    "redeem": (RedeemForm, _l("Redeem points")),
+    "stamps": (StampsForm, _l("Add stamps")),
+    "reward": (StampRewardForm, _l("Redeem the stamp reward")),
+}
+
+
+class TerminalView(BaseView):
+    fmt = fmt.Formats
+    card_number = staticmethod(
+        lambda card: card_services.format_card_number(card.card_number))
+
+    def is_accessible(self) -> bool:
+        return bool(
+            current_user.is_authenticated
+            and current_user.is_active
+            and current_user.role in frozenset(StaffRole)
+        )
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    # --- store ------------------------------------------------------------------------
+    @expose("/")
+    def index(self) -> Any:
+        stores = _my_stores()
+        if len(stores) == 1:
+            return redirect(url_for(".store", store_id=stores[0].id))
+        return self.render("admin/terminal/choose_store.html", stores=stores)
+
+    @expose("/<int:store_id>/")
+    def store(self, store_id: int) -> Any:
+        store = _store_or_404(store_id)
+        form = SearchForm(request.args)
+        results: list[LoyaltyCard] | None = None
+        if form.q.data and form.validate():
+            results = card_services.find_cards(store.merchant_id, form.q.data, limit=20)
+            if len(results) == 1 and card_services.normalize_card_number(
+                form.q.data
+            ) == results[0].card_number:
+                # A scanned or fully typed card number goes straight to the card.
+                return redirect(url_for(".card", store_id=store.id, card_id=results[0].id))
+        return self.render("admin/terminal/store.html", store=store, form=form,
+                           results=results, stores=_my_stores())
+
+    # --- card -------------------------------------------------------------------------
+    @expose("/<int:store_id>/cards/<int:card_id>/")
+    def card(self, store_id: int, card_id: int) -> Any:
+        store = _store_or_404(store_id)
+        card = _card_or_404(store, card_id)
+        return self._render_card(store, card)
+
+    def _render_card(self, store: Store, card: LoyaltyCard, *, status: int = 200,
+                     **bound_forms: LedgerForm) -> Any:
+        # A form that failed keeps what was typed; the others start fresh with a new key.
+        forms = {name: bound_forms.get(name) or cls(formdata=None)
+                 for name, (cls, _title) in OPERATIONS.items()}
+        history = _history(card)
+        return self.render(
+            "admin/terminal/card.html",
+            store=store,
+            card=card,
+            program=card.program,
+            forms=forms,
+            history=history,
+            voidable=_voidable_ids(history),
+            rewards_ready=card.stamp_rewards_earned - card.stamp_rewards_redeemed,
+        ), status
+
+    @expose("/<int:store_id>/cards/<int:card_id>/<operation>/", methods=["POST"])
+    def operate(self, store_id: int, card_id: int, operation: str) -> Any:
+        if operation not in OPERATIONS:
+            abort(404)
+        store = _store_or_404(store_id)
+        card = _card_or_404(store, card_id)
+        form_class, title = OPERATIONS[operation]
+        form = form_class()
+        if not form.validate():
+            return self._render_card(store, card, status=400, **{operation: form})
+        if not form.is_confirmed:
+            return self.render("admin/terminal/confirm.html", store=store, card=card,
+                               program=card.program, form=form, operation=operation,
+                               title=title, preview=_preview(operation, form, card))
+        try:
+            row = _record(operation, form, card, store)
+        except LoyaltyError as exc:
+            dbmod.rollback()
+            flash(str(exc), "error")
+            return self._render_card(store, card, status=400, **{operation: form})
+        dbmod.commit()
+        _flash_done(row, card)
+        return redirect(url_for(".card", store_id=store.id, card_id=card.id))
+
+    @expose("/<int:store_id>/cards/<int:card_id>/void/<int:transaction_id>/",
+            methods=["GET", "POST"])
+    def void(self, store_id: int, card_id: int, transaction_id: int) -> Any:
+        store = _store_or_404(store_id)
+        card = _card_or_404(store, card_id)
+        transaction = db.session.get(LoyaltyTransaction, transaction_id)
+        if (transaction is None or transaction.card_id != card.id
+                or not row_in_scope(transaction, current_user)):
+            abort(404)
+        settings = get_settings(card.merchant_id)
+        form = VoidForm()
+        status = 200
+        if request.method == "POST":
+            status = 400
+            if form.validate():
+                try:
+                    row = ledger.void_transaction(
+                        transaction, staff_user=current_user._get_current_object(),
+                        store=store, pin=form.pin.data or None, reason=form.reason.data,
+                        idempotency_key=form.idempotency_key.data,
+                    )
+                except LoyaltyError as exc:
+                    # The rows expire with the rollback and reload when the page reads them.
+                    dbmod.rollback()
+                    flash(str(exc), "error")
+                else:
+                    dbmod.commit()
+                    _flash_done(row, card)
+                    return redirect(url_for(".card", store_id=store.id, card_id=card.id))
+        return self.render("admin/terminal/void.html", store=store, card=card,
+                           transaction=transaction, form=form,
+                           pin_required=settings.void_requires_pin), status
+
+    # --- enrollment -------------------------------------------------------------------
+    @expose("/<int:store_id>/enroll/", methods=["GET", "POST"])
+    def enroll(self, store_id: int) -> Any:
+        store = _store_or_404(store_id)
+        form = StaffEnrollmentForm()
+        if request.method == "GET":
+            form.preferred_locale.data = store.default_locale
+        status = 200
+        if request.method == "POST":
+            status = 400
+            if form.validate():
+                try:
+                    result = enrollment.enroll_customer(
+                        store,
+                        enrollment.EnrollmentData(
+                            email=form.email.data,
+                            first_name=form.first_name.data,
+                            last_name=form.last_name.data,
+                            locale=form.preferred_locale.data,
+                            marketing_consent=form.marketing_consent.data,
+                            accept_terms=form.accept_terms.data,
+                            phone=form.phone.data or None,
+                            birthday=form.birthday.data,
+                        ),
+                        staff_user=current_user._get_current_object(),
+                        source="staff",
+                    )
+                except LoyaltyError as exc:
+                    dbmod.rollback()
+                    flash(str(exc), "error")
+                else:
+                    card_id = result.card.id
+                    number = card_services.format_card_number(result.card.card_number)
+                    dbmod.commit()
+                    if result.created:
+                        flash(_("Card %(number)s created. Balance: %(points)s points.",
+                                number=number, points=fmt.number(result.card.points_balance)),
+                              "success")
+                    else:
+                        flash(_("This customer already has card %(number)s.", number=number),
+                              "info")
+                    return redirect(url_for(".card", store_id=store.id, card_id=card_id))
+        return self.render("admin/terminal/enroll.html", store=store, form=form), status
+
+
+# --- helpers ---------------------------------------------------------------------------
+def _my_stores() -> list[Store]:
+    stmt = apply_scope(
+        db.select(Store).options(joinedload(Store.merchant)).order_by(Store.name),
+        Store, current_user,
+    )
+    return list(db.session.scalars(stmt))
+
+
+def _store_or_404(store_id: int) -> Store:
+    store = db.session.get(Store, store_id)
+    if store is None or not row_in_scope(store, current_user):
+        abort(404)
+    return store
+
+
+def _card_or_404(store: Store, card_id: int) -> LoyaltyCard:
+    card = db.session.get(LoyaltyCard, card_id)
+    if card is None or card.merchant_id != store.merchant_id or not row_in_scope(
+        card, current_user
+    ):
+        abort(404)
+    return card
+
+
+def _history(card: LoyaltyCard) -> list[LoyaltyTransaction]:
+    stmt = (
+        db.select(LoyaltyTransaction)
+        .where(LoyaltyTransaction.card_id == card.id)
+        .options(joinedload(LoyaltyTransaction.store), joinedload(LoyaltyTransaction.staff_user))
+        .order_by(LoyaltyTransaction.id.desc())
+        .limit(HISTORY_ROWS)
+    )
+    return list(db.session.scalars(apply_scope(stmt, LoyaltyTransaction, current_user)))
+
+
+def _voidable_ids(history: list[LoyaltyTransaction]) -> set[int]:
+    ids = [row.id for row in history if row.type not in NOT_VOIDABLE]
+    if not ids:
+        return set()
+    voided = set(db.session.scalars(
+        db.select(LoyaltyTransaction.voided_transaction_id).where(
+            LoyaltyTransaction.voided_transaction_id.in_(ids))
+    ))
+    return {row_id for row_id in ids if row_id not in voided}
+
+
+def _preview(operation: str, form: Any, card: LoyaltyCard) -> dict[str, Any]:
+    """What the confirmation page announces (the service decides for real afterwards)."""
+    program = card.program
+    if operation == "earn":
+        points = form.points.data
+        if points is None:
+            points = ledger.points_for_amount(form.amount.data, program.points_per_euro)
+        return {"points": points, "balance_after": card.points_balance + points}
+    if operation == "redeem":
+        return {"points": -form.points.data,
+                "balance_after": card.points_balance - form.points.data}
+    if operation == "stamps":
+        return {"stamps": form.count.data}
+    return {}
+
+
+def _record(operation: str, form: Any, card: LoyaltyCard, store: Store) -> LoyaltyTransaction:
+    common = {
+        "store": store,
+        "staff_user": current_user._get_current_object(),
+        "idempotency_key": form.idempotency_key.data,
+        "note": form.note.data or "",
+    }
+    if operation == "earn":
+        return ledger.earn_points(card, amount=form.amount.data, points=form.points.data,
+                                  **common)
+    if operation == "redeem":
+        return ledger.redeem_points(card, form.points.data, **common)
+    if operation == "stamps":
+        return ledger.add_stamps(card, form.count.data, **common)
+    return ledger.redeem_stamp_reward(card, **common)
+
+
+def _flash_done(row: LoyaltyTransaction, card: LoyaltyCard) -> None:
+    message = _("%(operation)s recorded. New balance: %(points)s points.",
+                operation=row.type.label, points=fmt.number(card.points_balance))
+    if card.program.uses_stamps and card.program.stamps_target:
+        message += " " + _("Stamps: %(count)s of %(target)s.", count=card.stamp_count,
+                           target=card.program.stamps_target)
+    flash(message, "success")
