@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 
 # One .mo per .po (messages, and Flask-Admin's and WTForms' domains where we ship them).
 translations/%.mo: translations/%.po $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy=false -i $< -o $@ >/dev/null
+	$(BIN)/pybabel compile -i $< -o $@ >/dev/null
 
 translations-compile: $(MO_FILES)
 
