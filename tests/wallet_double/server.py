@@ -45,11 +45,14 @@ class Recorded:
     operation: str
     body: Any
     status: int = 0
+    #: The LoyaltyClass/LoyaltyObject id the call is about (URL or body).
+    resource_id: str | None = None
 
 
 @dataclass
 class _Fault:
     operation: str | None
+    resource_id: str | None
     remaining: int
     status: int | None  # None: hang until released
     message: str = ""
@@ -112,28 +115,31 @@ class WalletDouble:
 
     # -- switches --------------------------------------------------------------------------
     def fail_next(self, count: int, status: int = 503, operation: str | None = None,
-                  message: str = "") -> None:
-        """Answer the next ``count`` API calls matching ``operation`` (all when None) with
-        ``status``. The token endpoint is never affected unless ``operation='token'``."""
+                  message: str = "", resource_id: str | None = None) -> None:
+        """Answer the next ``count`` API calls matching ``operation`` (all when None) and
+        ``resource_id`` (the id in the URL or body; any when None) with ``status``. The token
+        endpoint is never affected unless ``operation='token'``."""
         with self._lock:
-            self._faults.append(_Fault(operation, count, status,
+            self._faults.append(_Fault(operation, resource_id, count, status,
                                        message or f"injected failure {status}"))
 
     def hang_next(self, count: int, operation: str | None = None) -> None:
         """Hold the next ``count`` matching calls without answering until :meth:`stop`."""
         with self._lock:
-            self._faults.append(_Fault(operation, count, None))
+            self._faults.append(_Fault(operation, None, count, None))
 
     def calls(self, operation: str | None = None) -> list[Recorded]:
         """Recorded API calls (token requests excluded unless asked for)."""
         return [r for r in self.requests
                 if (r.operation == operation if operation else r.operation != "token")]
 
-    def _take_fault(self, operation: str) -> _Fault | None:
+    def _take_fault(self, operation: str, resource_id: str | None) -> _Fault | None:
         with self._lock:
             for fault in self._faults:
                 matches = fault.operation == operation or (
                     fault.operation is None and operation != "token")
+                if fault.resource_id is not None and fault.resource_id != resource_id:
+                    matches = False
                 if matches and fault.remaining > 0:
                     fault.remaining -= 1
                     return fault
@@ -152,9 +158,11 @@ class WalletDouble:
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = raw.decode(errors="replace")
-            record = Recorded(method, path, route.operation, body)
+            record = Recorded(method, path, route.operation, body,
+                              resource_id=match.groupdict().get("rid")
+                              or (body.get("id") if isinstance(body, dict) else None))
         self.requests.append(record)
-        fault = self._take_fault(record.operation)
+        fault = self._take_fault(record.operation, record.resource_id)
         if fault is not None and fault.status is None:
             self._release.wait()
             record.status = 599
