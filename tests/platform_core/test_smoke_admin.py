@@ -19,8 +19,8 @@ def test_anonymous_is_sent_to_login(client):
     assert "/login" in response.headers["Location"]
 
 
-def test_merchant_created_store_belongs_to_merchant(client, login_as, merchant_admin, create_merchant,
-                                                    session):
+def test_merchant_created_store_belongs_to_merchant(client, login_as, merchant_admin,
+                                                    create_merchant, session):
     other = create_merchant()
     login_as(merchant_admin)
     response = client.post("/admin/store/new/", data={

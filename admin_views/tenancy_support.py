@@ -1,0 +1,145 @@
+"""Shared pieces of the tenancy admin views: labels, Babel formatters, per-request filters,
+and field errors coming from services."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import date, datetime
+from typing import Any
+
+from flask import has_request_context
+from flask_admin.model import typefmt
+from flask_babel import format_date, format_datetime
+from markupsafe import Markup
+
+from admin_views.base import SecureModelView, scoped_choices
+from platform_core.i18n import LANGUAGE_NAMES
+from platform_core.i18n_lazy import _l
+from platform_core.staff.models import StaffRole
+
+#: Column labels used by every tenancy view (Flask-Admin would show raw attribute names).
+COLUMN_LABELS = {
+    "name": _l("Name"),
+    "slug": _l("Short name (URL)"),
+    "legal_name": _l("Legal name"),
+    "contact_email": _l("Contact email"),
+    "default_locale": _l("Language"),
+    "preferred_locale": _l("Language"),
+    "merchant": _l("Merchant"),
+    "merchant.name": _l("Merchant"),
+    "store": _l("Store"),
+    "store.name": _l("Store"),
+    "stores": _l("Stores"),
+    "address": _l("Address"),
+    "host": _l("Host name"),
+    "email": _l("Email"),
+    "first_name": _l("First name"),
+    "last_name": _l("Last name"),
+    "phone": _l("Phone"),
+    "birthday": _l("Birthday"),
+    "marketing_consent": _l("Marketing consent"),
+    "full_name": _l("Full name"),
+    "role": _l("Role"),
+    "is_active_user": _l("Active"),
+    "created_at": _l("Created"),
+    "updated_at": _l("Last changed"),
+    "password": _l("Password"),
+}
+
+#: Language endonyms are the same in every locale, so a static list is right here.
+LOCALE_CHOICES = [(code, name) for code, name in LANGUAGE_NAMES.items()]
+
+
+def _format_datetime(view: Any, value: datetime, name: str) -> str:
+    return format_datetime(value, "medium")
+
+
+def _format_date(view: Any, value: date, name: str) -> str:
+    return format_date(value, "medium")
+
+
+def _iso(view: Any, value: date, name: str) -> str:
+    return value.isoformat()
+
+
+# datetime before date: Flask-Admin picks the first isinstance match.
+TYPE_FORMATTERS = {datetime: _format_datetime, date: _format_date, **typefmt.BASE_FORMATTERS}
+#: CSV keeps ISO dates: spreadsheets read them whatever the reader's language.
+EXPORT_TYPE_FORMATTERS = {datetime: _iso, date: _iso, **typefmt.EXPORT_FORMATTERS}
+
+
+def locale_name(view: Any, context: Any, model: Any, name: str) -> str:
+    code = getattr(model, name, None)
+    return LANGUAGE_NAMES.get(code, code or "")
+
+
+def role_label(view: Any, context: Any, model: Any, name: str) -> str:
+    role = getattr(model, name, None)
+    return StaffRole(role).label if role else ""
+
+
+def store_list(view: Any, context: Any, model: Any, name: str) -> str:
+    return ", ".join(store.name for store in getattr(model, name) or [])
+
+
+def mailto(view: Any, context: Any, model: Any, name: str) -> Markup:
+    value = getattr(model, name) or ""
+    return Markup('<a href="mailto:{0}">{0}</a>').format(value)
+
+
+class ScopedOptions:
+    """A filter's option list computed per request, for the user looking at it.
+
+    Flask-Admin also evaluates options once while the view is built (no user, no request):
+    there is nothing to offer then.
+    """
+
+    def __init__(self, model: type, label: Any) -> None:
+        self.model = model
+        self.label = label
+
+    def __call__(self) -> list[tuple[Any, str]]:
+        if not has_request_context():
+            return []
+        return scoped_choices(self.model, self.label)
+
+
+def role_options() -> list[tuple[str, str]]:
+    return [(role.value, role.label) for role in StaffRole]
+
+
+class TenancyModelView(SecureModelView):
+    """Babel-formatted values, localized labels, filter options rebuilt per request."""
+
+    column_labels = COLUMN_LABELS
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_export = EXPORT_TYPE_FORMATTERS
+    column_display_pk = False
+
+    # Flask-Admin caches filter options when the view is built; scoped options depend on
+    # who asks, so they are rebuilt for each request (into a new dict: the view instance is
+    # shared between threads).
+    def _get_filter_groups(self) -> OrderedDict[str, list[dict[str, Any]]] | None:
+        if not self._filters:
+            return None
+        groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        for index, flt in enumerate(self._filters):
+            options = flt.get_options(self)
+            groups.setdefault(str(flt.name), []).append(
+                {
+                    "index": index,
+                    "arg": self.get_filter_arg(index, flt),
+                    "operation": str(flt.operation()),
+                    "options": [(key, str(label)) for key, label in options] if options else None,
+                    "type": flt.data_type,
+                }
+            )
+        return groups
+
+
+def add_field_error(form: Any, field: str | None, message: str) -> None:
+    """Show a service's error next to ``field`` (or next to the first field)."""
+    target = getattr(form, field, None) if field else None
+    if target is None:
+        target = next(iter(form))
+    target.errors = [*target.errors, message]
