@@ -88,3 +88,45 @@ def card(points_program: LoyaltyProgram, dummy_store: Store,
          make_card: Callable[..., LoyaltyCard]) -> LoyaltyCard:
     """A points card with the 50-point welcome bonus."""
     return make_card(dummy_store)
+
+
+class RecordingNotifications:
+    """Stands in for the messaging side of ``loyalty_notifications``: records each call as
+    *queued* when a service makes it and as *sent* only once the transaction commits,
+    which is the contract the messaging implementation keeps (after_commit)."""
+
+    def __init__(self) -> None:
+        self.queued: list[tuple] = []
+        self.sent: list[tuple] = []
+
+    def _record(self, *call: Any) -> None:
+        from platform_core.db import after_commit
+
+        self.queued.append(call)
+        after_commit(self.sent.append, call)
+
+    def enrollment(self, card_id: int) -> None:
+        self._record("enrollment", card_id)
+
+    def welcome_bonus(self, card_id: int, points: int) -> None:
+        self._record("welcome_bonus", card_id, points)
+
+    def points_expiring(self, card_id: int, points: int, expires_on: Any) -> None:
+        self._record("points_expiring", card_id, points, expires_on)
+
+    def points_expired(self, card_id: int, points: int) -> None:
+        self._record("points_expired", card_id, points)
+
+    def reward_ready(self, card_id: int) -> None:
+        self._record("reward_ready", card_id)
+
+
+@pytest.fixture
+def notifications(monkeypatch: pytest.MonkeyPatch) -> RecordingNotifications:
+    from messaging.loyalty_notifications import loyalty_notifications
+
+    recorder = RecordingNotifications()
+    for name in ("enrollment", "welcome_bonus", "points_expiring", "points_expired",
+                 "reward_ready"):
+        monkeypatch.setattr(loyalty_notifications, name, getattr(recorder, name))
+    return recorder
