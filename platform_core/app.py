@@ -84,6 +84,13 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # pysqlite opens transactions on its own and ignores SAVEPOINT nesting; let
+        # SQLAlchemy emit BEGIN itself so savepoints (and the tests' outer transaction) hold.
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
 
 
 def _register_blueprints(app: Flask) -> None:
