@@ -81,12 +81,13 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
 
     @event.listens_for(engine, "connect")
     def _fk_on(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling delays BEGIN, so a SAVEPOINT would open the
+        # transaction and its RELEASE would commit it: savepoint-joined test sessions (and
+        # services' begin_nested) would commit for real. SQLAlchemy emits BEGIN instead.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
-        # pysqlite opens transactions on its own and ignores SAVEPOINT nesting; let
-        # SQLAlchemy emit BEGIN itself so savepoints (and the tests' outer transaction) hold.
-        dbapi_connection.isolation_level = None
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
