@@ -9,6 +9,7 @@ strings fails here instead of showing English in the console.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -79,11 +80,12 @@ def _placeholders(text: str) -> Counter[str]:
     return found
 
 
-def _flask_admin_msgids() -> set[str]:
+@functools.cache
+def _flask_admin_msgids() -> frozenset[str]:
     messages = extract_from_dir(
         str(FLASK_ADMIN_DIR), FLASK_ADMIN_METHODS, keywords=FLASK_ADMIN_KEYWORDS
     )
-    return {msg if isinstance(msg, str) else msg[0] for _, _, msg, _, _ in messages}
+    return frozenset(msg if isinstance(msg, str) else msg[0] for _, _, msg, _, _ in messages)
 
 
 def _flask_admin_field_msgids() -> set[str]:
