@@ -13,6 +13,7 @@ from flask import has_request_context
 from flask_admin import Admin, expose
 from flask_admin.contrib.sqla import filters
 from flask_babel import format_decimal
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload
@@ -20,7 +21,7 @@ from wtforms import PasswordField, SelectField, ValidationError
 from wtforms.validators import URL, NumberRange, Optional, Regexp
 
 from admin_views import loyalty_format as fmt
-from admin_views.base import SecureModelView, scoped_choices
+from admin_views.base import AdminForm, SecureModelView, scoped_choices
 from admin_views.terminal import TerminalView
 from loyalty import errors as loyalty_errors
 from loyalty.errors import LoyaltyError
@@ -116,10 +117,22 @@ class ScopedOptions:
         return scoped_choices(self.model, self.label)
 
 
+class LoyaltyAdminForm(AdminForm):
+    """Flask-Admin's templates print only errors that are ``str``: our validators' messages
+    are lazy strings, so they are turned into text once validation is done."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            field.errors = [str(e) if isinstance(e, LazyString) else e for e in field.errors]
+        return valid
+
+
 class LoyaltyModelView(SecureModelView):
-    """Shared behaviour: per-request filter options, platform-only columns."""
+    """Shared behaviour: per-request filter options, platform-only columns, readable errors."""
 
     fmt = fmt.Formats
+    form_base_class = LoyaltyAdminForm
 
     #: Shown to platform admins only (merchant users see one merchant anyway).
     platform_only_columns: tuple[str, ...] = ("merchant",)
@@ -326,7 +339,8 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
     column_select_related_list = [MerchantLoyaltySettings.merchant]
 
     form_columns = ["merchant", "self_enrollment_enabled", "voids_allowed", "void_window_days",
-                    "void_requires_pin", "min_points_to_redeem", "cross_store_redemption"]
+                    "void_requires_pin", "new_pin", "min_points_to_redeem",
+                    "cross_store_redemption"]
     form_extra_fields = {
         "new_pin": PasswordField(
             _l("New void PIN"),
