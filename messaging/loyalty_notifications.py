@@ -1,31 +1,131 @@
-"""Loyalty lifecycle emails: one method per event (the messaging issue implements them).
+"""Loyalty lifecycle emails: one method per event.
 
 Loyalty services call these *inside* their transaction, passing ids. Each method resolves
 customer, card, program, merchant and store into the template's variables, records a queued
 ``EmailLog`` row and registers the send task with ``platform_core.db.after_commit``: nothing
 is sent unless the loyalty change commits, and no request waits on SMTP.
+
+Variables are formatted here, in the customer's locale (names, numbers, dates), so templates
+only place ready-made strings.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import date
+from typing import Any
+
+from flask_babel import force_locale, format_date, format_decimal
+
+from loyalty.models import LoyaltyCard
+from messaging.models import EmailLog
+from messaging.service import send
+from platform_core.extensions import db
+
+log = logging.getLogger(__name__)
+
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_DEFAULT_COLOR = "#1f5f8b"
+_LOCALES = ("en", "fr", "de", "lb")
+
+
+def _card_url(card: LoyaltyCard) -> str:
+    from loyalty.card_links import card_page_url
+
+    return card_page_url(card)
+
+
+def _wallet_url(card: LoyaltyCard) -> str:
+    """The "Add to Google Wallet" link, or empty when Wallet is not set up or unavailable."""
+    try:
+        from loyalty.wallet.google import wallet_save_url
+    except ImportError:
+        return ""
+    try:
+        return wallet_save_url(card) or ""
+    except Exception:
+        # A wallet problem must never stop the email: the card page link is enough.
+        log.exception("wallet link for card %s unavailable; email sent without it", card.id)
+        return ""
+
+
+def _format_card_number(number: str) -> str:
+    # Groups of four are easier to read out at the counter.
+    return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+
+
+def _recipient_locale(card: LoyaltyCard) -> str:
+    for candidate in (card.customer.preferred_locale,
+                      card.enrolled_at_store.default_locale if card.enrolled_at_store else None,
+                      card.merchant.default_locale):
+        if candidate in _LOCALES:
+            return candidate
+    return "en"
 
 
 class LoyaltyNotificationService:
-    def enrollment(self, card_id: int) -> None:
+    """Queues the five loyalty emails; every method returns the queued log row."""
+
+    def _queue(self, code: str, card_id: int, **extra: int | date | str) -> EmailLog | None:
+        card = db.session.get(LoyaltyCard, card_id)
+        if card is None:
+            log.warning("%s not queued: card %s does not exist", code, card_id)
+            return None
+        customer, program, merchant = card.customer, card.program, card.merchant
+        store = card.enrolled_at_store
+        locale = _recipient_locale(card)
+        with force_locale(locale):
+            context: dict[str, Any] = {
+                "customer_first_name": customer.first_name,
+                "customer_name": customer.full_name,
+                "merchant_name": merchant.name,
+                "store_name": store.name if store is not None else merchant.name,
+                "program_name": program.name,
+                "card_number": _format_card_number(card.card_number),
+                "points_balance": format_decimal(card.points_balance),
+                "stamp_count": format_decimal(card.stamp_count),
+                "card_url": _card_url(card),
+                "wallet_url": _wallet_url(card),
+                "brand_color": program.brand_color if _COLOR.match(program.brand_color or "")
+                else _DEFAULT_COLOR,
+            }
+            for name, value in extra.items():
+                if isinstance(value, date):
+                    context[name] = format_date(value, format="long")
+                elif isinstance(value, int):
+                    context[name] = format_decimal(value)
+                else:
+                    context[name] = value
+        return send(code, recipient=customer.email, locale=locale, context=context,
+                    merchant_id=merchant.id, store_id=store.id if store is not None else None)
+
+    def enrollment(self, card_id: int) -> EmailLog | None:
         """loyalty_enrollment: the customer joined (also sent to an already enrolled email)."""
+        return self._queue("loyalty_enrollment", card_id)
 
-    def welcome_bonus(self, card_id: int, points: int) -> None:
+    def welcome_bonus(self, card_id: int, points: int) -> EmailLog | None:
         """loyalty_welcome_bonus: only called when the bonus is above 0."""
+        return self._queue("loyalty_welcome_bonus", card_id, points=points)
 
-    def points_expiring(self, card_id: int, points: int, expires_on: date) -> None:
+    def points_expiring(self, card_id: int, points: int, expires_on: date) -> EmailLog | None:
         """loyalty_points_expiring: called by the warning job, ``warning_days`` ahead."""
+        return self._queue("loyalty_points_expiring", card_id, points=points,
+                           expiry_date=expires_on)
 
-    def points_expired(self, card_id: int, points: int) -> None:
+    def points_expired(self, card_id: int, points: int) -> EmailLog | None:
         """loyalty_points_expired: called by the expiry job after the points were zeroed."""
+        return self._queue("loyalty_points_expired", card_id, points=points)
 
-    def reward_ready(self, card_id: int) -> None:
+    def reward_ready(self, card_id: int) -> EmailLog | None:
         """loyalty_reward_ready: the stamps target was reached."""
+        card = db.session.get(LoyaltyCard, card_id)
+        if card is None:
+            return None
+        program = card.program
+        return self._queue("loyalty_reward_ready", card_id,
+                           stamps_reward=program.stamps_reward_description or "",
+                           stamps_target=program.stamps_target or 0)
 
 
 #: The instance loyalty services use.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import operator
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -284,8 +285,9 @@ def render_email(subject: str, body_html: str, body_text: str,
 
     :raises TemplateRenderError: the template cannot be rendered.
     """
-    rendered_subject = " ".join(render_source(subject, context, html=False,
-                                              field="subject").split())
+    # Only ASCII whitespace is folded: a French non-breaking space before "!" stays.
+    rendered_subject = re.sub(r"[ \t\r\n\f\v]+", " ", render_source(
+        subject, context, html=False, field="subject")).strip()
     rendered_html = render_source(body_html, context, html=True, field="body_html")
     if body_text.strip():
         rendered_text = render_source(body_text, context, html=False, field="body_text")

@@ -14,9 +14,11 @@ def _demo() -> Iterable[str]:
 
 
 def _email_templates() -> Iterable[str]:
-    from seeds.email_templates import seed_email_templates
+    from seeds.seed_email_templates_core import seed_email_templates_core
+    from seeds.seed_email_templates_loyalty import seed_email_templates_loyalty
 
-    return seed_email_templates()
+    yield from seed_email_templates_core()
+    yield from seed_email_templates_loyalty()
 
 
 SEEDS: dict[str, Callable[[], Iterable[str]]] = {
