@@ -17,9 +17,11 @@ from markupsafe import Markup
 
 from admin_views.base import SecureModelView, scoped_choices
 from messaging import editor
+from messaging.catalog import CATALOG
 from messaging.models import EmailLog, EmailStatus
 from messaging.service import resend
 from platform_core import db as dbmod
+from platform_core.i18n import LANGUAGE_NAMES
 from platform_core.i18n_lazy import _, _l, ngettext
 from platform_core.tenancy.models import Store
 
@@ -79,6 +81,22 @@ def _datetime_formatter(view: Any, context: Any, model: EmailLog, name: str) -> 
     return format_datetime(value, "short") if value else ""
 
 
+def _code_formatter(view: Any, context: Any, model: EmailLog, name: str) -> Any:
+    title = editor.template_title(model.code)
+    return Markup('{}<br><small class="text-muted">{}</small>').format(title, model.code)
+
+
+def _locale_formatter(view: Any, context: Any, model: EmailLog, name: str) -> str:
+    return LANGUAGE_NAMES.get(model.locale, model.locale)
+
+
+def _resent_from_formatter(view: Any, context: Any, model: EmailLog, name: str) -> Any:
+    if model.resent_from_id is None:
+        return ""
+    url = view.get_url(".details_view", id=model.resent_from_id)
+    return Markup('<a href="{}">#{}</a>').format(url, model.resent_from_id)
+
+
 def _error_formatter(view: Any, context: Any, model: EmailLog, name: str) -> Any:
     full = model.last_error or ""
     return Markup('<span title="{}">{}</span>').format(full, truncate(full))
@@ -120,12 +138,17 @@ class EmailLogAdmin(SecureModelView):
                             "sent_at"]
     column_default_sort = ("created_at", True)
     column_formatters = {
+        "code": _code_formatter,
+        "locale": _locale_formatter,
         "status": _status_formatter,
         "last_error": _error_formatter,
         "created_at": _datetime_formatter,
         "sent_at": _datetime_formatter,
     }
     column_formatters_detail = {
+        "code": _code_formatter,
+        "locale": _locale_formatter,
+        "resent_from_id": _resent_from_formatter,
         "status": _status_formatter,
         "created_at": _datetime_formatter,
         "sent_at": _datetime_formatter,
@@ -145,7 +168,7 @@ class EmailLogAdmin(SecureModelView):
         FilterEqual(EmailLog.status, _l("Status"),
                     options=lambda: [(s.value, status_label(s)) for s in EmailStatus]),
         FilterEqual(EmailLog.code, _l("Template"),
-                    options=lambda: [(c, c) for c in editor.template_codes()]),
+                    options=lambda: [(c, editor.template_title(c)) for c in CATALOG]),
         IntEqualFilter(EmailLog.store_id, _l("Store"), options=_store_options),
         CreatedOnFilter(EmailLog.created_at, _l("Created")),
     ]

@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 import messaging.scoping  # noqa: F401  (the rules must be registered before any lookup)
-from messaging.catalog import CATALOG, TemplateSpec, get_spec
+from messaging.catalog import CATALOG, CORE_CODES, TemplateSpec, get_spec
 from messaging.models import (
     EmailLog,
     EmailStatus,
@@ -66,13 +66,22 @@ class OverrideStatus:
 
 
 def template_codes() -> list[str]:
-    """The codes a store may override: those declared in the catalog."""
-    return list(CATALOG)
+    """The codes a store may override: the catalog's customer emails.
+
+    Staff emails (invitation, password reset) belong to the platform, not to a store.
+    """
+    return [code for code in CATALOG if code not in CORE_CODES]
 
 
 def template_spec(code: str) -> TemplateSpec:
     """What ``code`` is for and its declared variables (with descriptions and samples)."""
     return get_spec(code)
+
+
+def template_title(code: str) -> str:
+    """The human name of ``code`` (the code itself when the catalog does not know it)."""
+    spec = CATALOG.get(code)
+    return str(spec.title) if spec is not None else code
 
 
 def locales() -> tuple[str, ...]:

@@ -100,3 +100,7 @@ def test_unknown_code_or_locale_is_out_of_scope(templates, merchant_admin, dummy
     with pytest.raises(editor.NotInScope):
         editor.save_override(merchant_admin, dummy_store, CODE, "it",
                              subject="x", body_html="<p>x</p>")
+    # Staff emails are the platform's: no store overrides them.
+    with pytest.raises(editor.NotInScope):
+        editor.save_override(merchant_admin, dummy_store, "staff_invitation", "de",
+                             subject="x", body_html="<p>x</p>")
