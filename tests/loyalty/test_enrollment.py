@@ -30,7 +30,8 @@ def test_enroll_creates_customer_card_bonus_and_queues_emails(
                            birthday=date(1990, 5, 17))
     result = enroll_customer(dummy_store, data)
     card = result.card
-    assert result.created and result.welcome_bonus == 50
+    assert result.created
+    assert result.welcome_bonus == 50
     assert card.customer.email == "marie.schmit@example.lu"
     assert card.customer.preferred_locale == "lb"
     assert card.customer.marketing_consent is True
@@ -54,7 +55,8 @@ def test_no_bonus_row_or_email_when_bonus_is_zero(session, points_program, dummy
                                                   enrollment_data, notifications):
     points_program.welcome_bonus_points = 0
     result = enroll_customer(dummy_store, enrollment_data())
-    assert result.welcome_bonus == 0 and result.card.points_balance == 0
+    assert result.welcome_bonus == 0
+    assert result.card.points_balance == 0
     assert notifications.queued == [("enrollment", result.card.id)]
     assert _count(session, LoyaltyTransaction) == 0
 
@@ -64,10 +66,12 @@ def test_known_email_creates_nothing_and_mails_the_owner(session, points_program
     first = enroll_customer(dummy_store, enrollment_data(email="luc@example.lu"))
     second = enroll_customer(dummy_store, enrollment_data(email="LUC@example.lu",
                                                           first_name="Someone"))
-    assert second.created is False and second.welcome_bonus == 0
+    assert second.created is False
+    assert second.welcome_bonus == 0
     assert second.card.id == first.card.id
     assert second.card.customer.first_name == "Anna"  # the form cannot rewrite the owner
-    assert _count(session, LoyaltyCard) == 1 and _count(session, Customer) == 1
+    assert _count(session, LoyaltyCard) == 1
+    assert _count(session, Customer) == 1
     assert notifications.queued.count(("enrollment", first.card.id)) == 2
     assert first.card.points_balance == 50  # no second bonus
 
@@ -77,7 +81,8 @@ def test_existing_customer_without_card_gets_one(session, points_program, dummy_
                                                  enrollment_data):
     customer = create_customer(merchant=dummy_merchant, email="known@example.lu")
     result = enroll_customer(dummy_store, enrollment_data(email="known@example.lu"))
-    assert result.created and result.card.customer_id == customer.id
+    assert result.created
+    assert result.card.customer_id == customer.id
 
 
 def test_self_enrollment_switch(points_program, dummy_store, settings, enrollment_data,
@@ -140,6 +145,7 @@ def test_lost_race_returns_the_winners_card(session, points_program, dummy_store
 
     monkeypatch.setattr(enrollment_module, "_customer_by_email", stale_lookup)
     result = enroll_customer(dummy_store, enrollment_data(email="race@example.lu"))
-    assert result.created is False and result.card.id == winner.id
+    assert result.created is False
+    assert result.card.id == winner.id
     assert _count(session, LoyaltyCard) == 1
     dbmod.commit()  # the transaction is still healthy

@@ -41,7 +41,8 @@ def test_earn_from_amount_rounds_down_and_records_running_balance(
     assert tx.purchase_amount == Decimal("12.99")
     assert tx.points_balance_after == 69 == card.points_balance
     assert card.total_points_earned == 69
-    assert tx.staff_user_id == store_staff.id and tx.store_id == dummy_store.id
+    assert tx.staff_user_id == store_staff.id
+    assert tx.store_id == dummy_store.id
     assert verify_ledger().ok
 
 
@@ -74,15 +75,18 @@ def test_same_idempotency_key_twice_is_one_row(session, card, dummy_store, store
     assert again.id == first.id
     assert card.points_balance == 60
     assert len(_rows(session, card)) == 2  # welcome bonus + one earn
-    # The key is per card kind of operation-agnostic: a redeem with the same key is the earn.
+    # The key identifies the request whatever the operation: a retry never does a second one.
     same = redeem_points(card, 5, store=dummy_store, idempotency_key="till-7-receipt-42")
-    assert same.id == first.id and card.points_balance == 60
+    assert same.id == first.id
+    assert card.points_balance == 60
 
 
 def test_redeem_takes_points_off(card, dummy_store, store_staff):
     tx = redeem_points(card, 30, store=dummy_store, staff_user=store_staff, note="cake")
-    assert tx.points_delta == -30 and tx.points_balance_after == 20
-    assert card.total_points_redeemed == 30 and tx.note == "cake"
+    assert tx.points_delta == -30
+    assert tx.points_balance_after == 20
+    assert card.total_points_redeemed == 30
+    assert tx.note == "cake"
 
 
 def test_redeem_refuses_more_than_balance(app, card, dummy_store):
@@ -165,14 +169,16 @@ def test_stamps_reach_target_and_reward_is_redeemed(session, stamps_program, sta
     assert card.points_balance == 0  # a stamps program has no welcome points
     for _ in range(9):
         add_stamps(card, store=stamps_store)
-    assert card.stamp_count == 9 and card.stamp_rewards_earned == 0
+    assert card.stamp_count == 9
+    assert card.stamp_rewards_earned == 0
     assert ("reward_ready", card.id) not in notifications.queued
     with pytest.raises(LoyaltyError) as exc:
         redeem_stamp_reward(card, store=stamps_store)
     assert exc.value.code == "no_reward_available"
     tx = add_stamps(card, 3, store=stamps_store)
     assert tx.stamps_delta == 3
-    assert card.stamp_count == 2 and card.stamp_rewards_earned == 1
+    assert card.stamp_count == 2
+    assert card.stamp_rewards_earned == 1
     assert notifications.queued.count(("reward_ready", card.id)) == 1
     reward = redeem_stamp_reward(card, store=stamps_store)
     assert reward.type == TransactionType.STAMP_REWARD
@@ -191,8 +197,10 @@ def test_void_earn_reverses_points(card, dummy_store, store_staff):
     void = void_transaction(earn, staff_user=store_staff, reason="wrong card")
     assert void.type == TransactionType.VOID
     assert void.voided_transaction_id == earn.id
-    assert void.points_delta == -20 and void.points_balance_after == 50
-    assert card.points_balance == 50 and card.total_points_voided == 20
+    assert void.points_delta == -20
+    assert void.points_balance_after == 50
+    assert card.points_balance == 50
+    assert card.total_points_voided == 20
     assert void.note == "wrong card"
     with pytest.raises(LoyaltyError) as exc:
         void_transaction(earn, staff_user=store_staff)
@@ -206,7 +214,8 @@ def test_void_earn_reverses_points(card, dummy_store, store_staff):
 def test_void_redeem_gives_points_back(card, dummy_store, merchant_admin):
     redeem = redeem_points(card, 30, store=dummy_store)
     void_transaction(redeem, staff_user=merchant_admin)
-    assert card.points_balance == 50 and card.total_points_voided == 30
+    assert card.points_balance == 50
+    assert card.total_points_voided == 30
     assert verify_ledger().ok
 
 
@@ -216,7 +225,8 @@ def test_void_never_drives_balance_negative(card, dummy_store, store_staff):
     with pytest.raises(LoyaltyError) as exc:
         void_transaction(earn, staff_user=store_staff)
     assert exc.value.code == "void_would_go_negative"
-    assert "20" in str(exc.value) and "10" in str(exc.value)
+    assert "20" in str(exc.value)
+    assert "10" in str(exc.value)
     assert card.points_balance == 10
 
 
@@ -298,7 +308,8 @@ def test_adjust_points_platform_admin_only(card, merchant_admin, platform_admin)
     assert exc.value.code == "negative_balance"
     adjust_points(card, 10, staff_user=platform_admin, reason="goodwill")
     tx = adjust_points(card, -25, staff_user=platform_admin, reason="double scan")
-    assert tx.type == TransactionType.ADJUSTMENT and tx.note == "double scan"
+    assert tx.type == TransactionType.ADJUSTMENT
+    assert tx.note == "double scan"
     assert card.points_balance == 35
     assert verify_ledger().ok
 
@@ -307,11 +318,13 @@ def test_database_refuses_negative_balance_even_bypassing_services(session, card
     with pytest.raises(IntegrityError), session.begin_nested():
         session.execute(text("UPDATE loyalty_cards SET points_balance = -1 WHERE id = :id"),
                         {"id": card.id})
+    row = LoyaltyTransaction(merchant_id=card.merchant_id, card_id=card.id,
+                             type=TransactionType.ADJUSTMENT, points_delta=-60,
+                             points_balance_after=-10)
+    session.add(row)
     with pytest.raises(IntegrityError), session.begin_nested():
-        session.add(LoyaltyTransaction(merchant_id=card.merchant_id, card_id=card.id,
-                                       type=TransactionType.ADJUSTMENT, points_delta=-60,
-                                       points_balance_after=-10))
         session.flush()
+    session.expunge(row)
     count = session.scalar(select(func.count()).select_from(LoyaltyTransaction)
                            .where(LoyaltyTransaction.card_id == card.id))
     assert count == 1
