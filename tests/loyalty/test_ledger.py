@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from loyalty.errors import LoyaltyError, LoyaltyPermissionError
@@ -318,13 +318,11 @@ def test_database_refuses_negative_balance_even_bypassing_services(session, card
     with pytest.raises(IntegrityError), session.begin_nested():
         session.execute(text("UPDATE loyalty_cards SET points_balance = -1 WHERE id = :id"),
                         {"id": card.id})
-    row = LoyaltyTransaction(merchant_id=card.merchant_id, card_id=card.id,
-                             type=TransactionType.ADJUSTMENT, points_delta=-60,
-                             points_balance_after=-10)
-    session.add(row)
     with pytest.raises(IntegrityError), session.begin_nested():
-        session.flush()
-    session.expunge(row)
+        session.execute(insert(LoyaltyTransaction).values(
+            merchant_id=card.merchant_id, card_id=card.id, type=TransactionType.ADJUSTMENT,
+            points_delta=-60, stamps_delta=0, points_balance_after=-10, note="",
+            created_at=utcnow()))
     count = session.scalar(select(func.count()).select_from(LoyaltyTransaction)
                            .where(LoyaltyTransaction.card_id == card.id))
     assert count == 1
