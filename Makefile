@@ -30,7 +30,7 @@ translations-extract: $(STAMP)
 		platform_core loyalty messaging admin_views seeds
 
 translations-update: translations-extract
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching --no-wrap --ignore-obsolete
 
 run: install
 	mkdir -p instance
