@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from loyalty.models import ProgramKind
 from loyalty.services.enrollment import EnrollmentData, enroll_customer
 from loyalty.services.programs import create_program
-from messaging.models import EmailLog, EmailTemplate
+from messaging.models import EmailLog
 from messaging.providers import clear_outbox, outbox
 from platform_core import db as dbmod
 from platform_core.extensions import db
@@ -19,29 +19,12 @@ from platform_core.staff.models import StaffRole
 from platform_core.staff.services import create_staff_user
 from platform_core.tenancy.models import Store
 from platform_core.tenancy.services import create_merchant, create_store
+from seeds.seed_email_templates_loyalty import seed_email_templates_loyalty
 from tests.browser.conftest import SCREENSHOT_DIR
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a long enough password"
-PLATFORM_DE = "Willkommen bei {{ program_name }}, {{ customer_first_name }}"
-
-
-def _seed_platform_templates() -> None:
-    """The platform's enrollment templates, through the seed when it exists."""
-    try:
-        from seeds.seed_email_templates_loyalty import seed_loyalty_email_templates
-    except ImportError:
-        seed_loyalty_email_templates = None
-    if seed_loyalty_email_templates is not None:
-        seed_loyalty_email_templates()
-        return
-    for locale, subject in {"en": "Welcome to {{ program_name }}", "de": PLATFORM_DE,
-                            "fr": "Bienvenue", "lb": "Wëllkomm"}.items():
-        db.session.add(EmailTemplate(
-            code="loyalty_enrollment", locale=locale, subject=subject,
-            body_html="<h1>{{ program_name }}</h1><p>{{ customer_first_name }}</p>",
-            body_text="", description="Enrollment"))
 
 
 @pytest.fixture
@@ -54,7 +37,7 @@ def world(live_app):
                        points_per_euro=Decimal("1.00"), welcome_bonus_points=0)
         create_staff_user("owner@muller.lu", PASSWORD, StaffRole.MERCHANT_ADMIN,
                           merchant=merchant)
-        _seed_platform_templates()
+        list(seed_email_templates_loyalty())
         db.session.commit()
         return {"store_id": store.id, "merchant_id": merchant.id}
 
