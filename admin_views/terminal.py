@@ -297,9 +297,19 @@ def _record(operation: str, form: Any, card: LoyaltyCard, store: Store) -> Loyal
 
 
 def _flash_done(row: LoyaltyTransaction, card: LoyaltyCard) -> None:
-    message = _("%(operation)s recorded. New balance: %(points)s points.",
-                operation=row.type.label, points=fmt.number(card.points_balance))
-    if card.program.uses_stamps and card.program.stamps_target:
-        message += " " + _("Stamps: %(count)s of %(target)s.", count=card.stamp_count,
-                           target=card.program.stamps_target)
-    flash(message, "success")
+    """Say what was recorded and where the card stands now."""
+    if row.points_delta:
+        parts = [_("%(operation)s: %(points)s points.", operation=row.type.label,
+                   points=fmt.signed(row.points_delta))]
+    elif row.stamps_delta:
+        parts = [_("%(operation)s: %(stamps)s stamps.", operation=row.type.label,
+                   stamps=fmt.signed(row.stamps_delta))]
+    else:
+        parts = [_("%(operation)s: done.", operation=row.type.label)]
+    program = card.program
+    if program.uses_points:
+        parts.append(_("New balance: %(points)s points.", points=fmt.number(card.points_balance)))
+    if program.uses_stamps and program.stamps_target:
+        parts.append(_("Stamps: %(count)s of %(target)s.", count=card.stamp_count,
+                       target=program.stamps_target))
+    flash(" ".join(parts), "success")

@@ -16,6 +16,7 @@ from wtforms import (
     StringField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import TextInput
 
 from loyalty.forms import EnrollmentForm
 from platform_core.forms import BaseForm
@@ -27,7 +28,12 @@ def new_key() -> str:
 
 
 class EuroField(DecimalField):
-    """An amount in euros; a decimal comma ("12,50", as typed in Luxembourg) is accepted."""
+    """An amount in euros; a decimal comma ("12,50", as typed in Luxembourg) is accepted.
+
+    A text input: a browser's number input would refuse the comma in some locales.
+    """
+
+    widget = TextInput()
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist or not valuelist[0].strip():

@@ -127,7 +127,7 @@ def test_stamps_then_reward(client, login_as, store_staff, session, world: World
     login_as(store_staff)
     done = client.post(f"{_card_url(world)}stamps/", data={
         "count": "5", "idempotency_key": "e" * 32, "confirmed": "1"}, follow_redirects=True)
-    assert "Stamps added recorded." in done.text
+    assert "Stamps added: +5 stamps." in done.text
     assert 'data-testid="reward-ready">' in done.text
     assert "Yes" in done.text
     reward = client.post(f"{_card_url(world)}reward/", data={
