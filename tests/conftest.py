@@ -64,30 +64,11 @@ class IsolatedClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
-def _sqlite_real_transactions(engine: Any) -> None:
-    # pysqlite defers BEGIN, so the per-test "outer transaction" did not exist and releasing
-    # the first savepoint (a commit through the test's own session, e.g. a CLI command)
-    # committed for good. SQLAlchemy's documented fix: emit BEGIN ourselves.
-    from sqlalchemy import event
-
-    @event.listens_for(engine, "connect")
-    def _no_pysqlite_transactions(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
-
-    engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def app() -> Iterator[Flask]:
     app = create_app(config=TestConfig())
     app.test_client_class = IsolatedClient
     with app.app_context():
-        if not is_postgres():
-            _sqlite_real_transactions(db.engine)
         db.drop_all()
         db.create_all()
     yield app
