@@ -199,3 +199,14 @@ def test_store_staff_edit_only_their_stores(client, login_as, store_staff, dummy
     assert client.post(edit_url(dummy_store), data=draft()).status_code == 302
     assert client.get(edit_url(sister)).status_code == 404
     assert client.post(edit_url(sister), data=draft()).status_code == 404
+
+
+def test_platform_admin_picks_any_merchants_store(client, login_as, platform_admin, dummy_store,
+                                                  create_store, templates):
+    other = create_store(name="Elsewhere Shop")
+    login_as(platform_admin)
+    listing = client.get(f"{BASE}/?store_id={other.id}")
+    assert listing.status_code == 200
+    assert "Kirchberg" in listing.text
+    assert "Elsewhere Shop" in listing.text
+    assert client.get(edit_url(other)).status_code == 200

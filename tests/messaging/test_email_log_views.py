@@ -139,3 +139,21 @@ def test_csv_export_holds_own_rows_only(client, login_as, merchant_admin, dummy_
     assert "Failed" in export.text
     assert "Kirchberg" in export.text
     assert "stranger@example.lu" not in export.text
+
+
+def test_resending_a_test_message_sends_the_same_draft_again(client, login_as, merchant_admin,
+                                                             dummy_store, session):
+    platform_templates()
+    login_as(merchant_admin)
+    client.post(f"/admin/email-templates/{dummy_store.id}/loyalty_enrollment/de/",
+                data={"subject": "Entwurf {{ customer_first_name }}",
+                      "body_html": "<p>Nur ein Entwurf</p>", "action": "send_test"})
+    test_log = session.query(EmailLog).one()
+    clear_outbox()
+    client.post(f"{BASE}/resend/", data={"id": test_log.id})
+    copy = session.query(EmailLog).filter(EmailLog.resent_from_id == test_log.id).one()
+    assert copy.subject == "Entwurf Anna"
+    assert copy.recipient == merchant_admin.email
+    assert [m["Subject"] for m in outbox] == ["Entwurf Anna"]
+    listing = client.get(f"{BASE}/")
+    assert ">test</span>" in listing.text
