@@ -76,17 +76,17 @@ def _status_formatter(view: Any, context: Any, model: EmailLog, name: str) -> An
     return badge
 
 
-def _datetime_formatter(view: Any, context: Any, model: EmailLog, name: str) -> str:
+def datetime_formatter(view: Any, context: Any, model: EmailLog, name: str) -> str:
     value = getattr(model, name)
     return format_datetime(value, "short") if value else ""
 
 
-def _code_formatter(view: Any, context: Any, model: EmailLog, name: str) -> Any:
+def code_formatter(view: Any, context: Any, model: EmailLog, name: str) -> Any:
     title = editor.template_title(model.code)
     return Markup('{}<br><small class="text-muted">{}</small>').format(title, model.code)
 
 
-def _locale_formatter(view: Any, context: Any, model: EmailLog, name: str) -> str:
+def locale_formatter(view: Any, context: Any, model: EmailLog, name: str) -> str:
     return LANGUAGE_NAMES.get(model.locale, model.locale)
 
 
@@ -138,20 +138,20 @@ class EmailLogAdmin(SecureModelView):
                             "sent_at"]
     column_default_sort = ("created_at", True)
     column_formatters = {
-        "code": _code_formatter,
-        "locale": _locale_formatter,
+        "code": code_formatter,
+        "locale": locale_formatter,
         "status": _status_formatter,
         "last_error": _error_formatter,
-        "created_at": _datetime_formatter,
-        "sent_at": _datetime_formatter,
+        "created_at": datetime_formatter,
+        "sent_at": datetime_formatter,
     }
     column_formatters_detail = {
-        "code": _code_formatter,
-        "locale": _locale_formatter,
+        "code": code_formatter,
+        "locale": locale_formatter,
         "resent_from_id": _resent_from_formatter,
         "status": _status_formatter,
-        "created_at": _datetime_formatter,
-        "sent_at": _datetime_formatter,
+        "created_at": datetime_formatter,
+        "sent_at": datetime_formatter,
     }
     column_formatters_export = {
         "status": lambda v, c, m, n: status_label(m.status),

@@ -10,7 +10,12 @@ from flask_login import current_user
 import messaging.scoping  # noqa: F401  (registers the scope rules before any request)
 from admin_views.base import SecureModelView
 from admin_views.email_editor import EmailTemplateEditorView, attach_problems
-from admin_views.email_log import EmailLogAdmin
+from admin_views.email_log import (
+    EmailLogAdmin,
+    code_formatter,
+    datetime_formatter,
+    locale_formatter,
+)
 from messaging.models import EmailLog, EmailTemplate
 from messaging.rendering import validate_template
 from platform_core.extensions import db
@@ -45,6 +50,12 @@ class EmailTemplateAdmin(SecureModelView):
     }
     column_details_list = ["code", "locale", "description", "subject", "body_html", "body_text",
                            "is_active", "updated_by", "updated_at"]
+    column_formatters = {
+        "code": code_formatter,
+        "locale": locale_formatter,
+        "updated_at": datetime_formatter,
+    }
+    column_formatters_detail = column_formatters
     column_filters = ["code", "locale", "is_active"]
     column_searchable_list = ["code", "subject"]
     column_default_sort = [("code", False), ("locale", False)]
