@@ -91,6 +91,8 @@ def _run(
     card: LoyaltyCard,
     idempotency_key: str | None,
     operation: Callable[[LoyaltyCard], LoyaltyTransaction],
+    *,
+    savepoint: bool = False,
 ) -> LoyaltyTransaction:
     """Lock the card, apply ``operation`` once, or return the row already made for the key."""
     existing = _find_by_key(card.id, idempotency_key)
@@ -101,6 +103,12 @@ def _run(
     existing = _find_by_key(card.id, idempotency_key)
     if existing is not None:
         return existing
+    if not idempotency_key and not savepoint:
+        # No key, no race to lose: the operations check their rules before changing
+        # anything, so a refusal leaves the session clean without a savepoint.
+        row = operation(card)
+        db.session.flush()
+        return row
     try:
         with db.session.begin_nested():
             row = operation(card)
@@ -446,7 +454,9 @@ def void_transaction(
                               now=now, voided_transaction_id=transaction.id)
 
     try:
-        return _run(card, idempotency_key, apply)
+        # Always in a savepoint: a concurrent void of the same row is refused by the unique
+        # voided_transaction_id, and un-earning stamps may refuse after changing the card.
+        return _run(card, idempotency_key, apply, savepoint=True)
     except IntegrityError:
         # Two voids of the same row raced: the unique voided_transaction_id refused one.
         raise errors.already_voided() from None
