@@ -38,7 +38,7 @@ from loyalty.services import cards as card_services
 from loyalty.services import programs as program_services
 from platform_core import db as dbmod
 from platform_core.extensions import db
-from platform_core.i18n_lazy import _l
+from platform_core.i18n_lazy import _, _l
 from platform_core.scoping import apply_scope
 from platform_core.staff.models import StaffRole
 from platform_core.tenancy.models import Merchant, Store
@@ -356,6 +356,12 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
             NumberRange(min=0, message=_l("The minimum cannot be negative."))]},
     }
 
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        # A merchant has one settings row, made on first use: only platform admins create
+        # one ahead of time for another merchant.
+        return bool(current_user.is_authenticated and current_user.is_platform_admin)
+
     @expose("/")
     def index_view(self) -> Any:
         # A merchant admin always has a row to edit (get-or-create, as the services do).
@@ -467,6 +473,10 @@ class LoyaltyCardAdmin(LoyaltyModelView):
         "wallet_sync_status": _wallet_status,
     }
     column_formatters_export = column_formatters
+    column_formatters_detail = {
+        **column_formatters,
+        "is_active": lambda v, c, m, n: _("Yes") if m.is_active else _("No"),
+    }
     # The list shows the customer on every row: one joined query, not one per row.
     column_select_related_list = [LoyaltyCard.customer, LoyaltyCard.merchant]
 

@@ -171,6 +171,7 @@ def test_settings_are_scoped(client, login_as, merchant_admin, store_staff, sess
     assert f"id={theirs.id}" not in page.text
     assert client.get(f"{SETTINGS}edit/?id={theirs.id}").status_code == 404
     assert client.get(f"{SETTINGS}details/?id={theirs.id}").status_code == 404
+    assert client.get(f"{SETTINGS}new/").status_code == 302  # one row per merchant, made for them
     login_as(store_staff)
     assert client.get(SETTINGS).status_code == 403
     assert session.scalar(select(MerchantLoyaltySettings.void_window_days).where(
