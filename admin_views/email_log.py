@@ -6,7 +6,7 @@ from collections import OrderedDict
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from flask import flash, has_request_context, redirect, request
+from flask import abort, flash, has_request_context, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual, IntEqualFilter
@@ -204,7 +204,10 @@ class EmailLogAdmin(SecureModelView):
 
     @expose("/resend/", methods=("POST",))
     def resend_view(self) -> Any:
-        log = self.get_one(request.form.get("id", ""))  # 404 outside the user's rows
+        log_id = request.form.get("id", type=int)
+        if log_id is None:
+            abort(404)
+        log = self.get_one(log_id)  # 404 outside the user's rows
         self._resend([log])
         flash(_("The email to %(recipient)s was queued again.", recipient=log.recipient),
               "success")

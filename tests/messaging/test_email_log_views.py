@@ -84,6 +84,7 @@ def test_another_merchants_log_answers_404(client, login_as, merchant_admin, for
     login_as(merchant_admin)
     assert client.get(f"{BASE}/details/?id={foreign_log.id}").status_code == 404
     assert client.post(f"{BASE}/resend/", data={"id": foreign_log.id}).status_code == 404
+    assert client.post(f"{BASE}/resend/", data={"id": "x"}).status_code == 404
     before = session.query(EmailLog).count()
     client.post(f"{BASE}/action/", data={"action": "resend", "rowid": [str(foreign_log.id)]})
     assert session.query(EmailLog).count() == before
