@@ -6,9 +6,11 @@ rate limit with the HTML form (``loyalty.public_limits``).
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from loyalty.card_links import card_page_url
@@ -101,6 +103,9 @@ def program_info(program: LoyaltyProgram, store: Store, enrollment_open: bool) -
 @bp.route("/stores/<slug>/program")
 @program_info_limit
 def store_program(slug: str):
+    cached = _program_cache.get(slug)
+    if cached is not None:
+        return jsonify(cached)
     store = _store_or_404(slug)
     if store is None:
         return _store_not_found()
@@ -110,7 +115,43 @@ def store_program(slug: str):
     settings = get_settings(store.merchant_id)
     body = program_info(program, store, settings.self_enrollment_enabled)
     dbmod.commit()  # get_settings creates the defaults on first use
+    _program_cache.put(slug, body)
     return jsonify(body)
+
+
+class _ProgramCache:
+    """Program info per store slug, kept ``PROGRAM_INFO_CACHE_SECONDS`` in this worker.
+
+    The answer is public and changes rarely; a page or an app asking for it on every view
+    would otherwise cost four queries each time. An edit shows after at most that delay.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    def _ttl(self) -> float:
+        return float(current_app.config.get("PROGRAM_INFO_CACHE_SECONDS", 0))
+
+    def get(self, slug: str) -> dict[str, Any] | None:
+        if self._ttl() <= 0:
+            return None
+        entry = self._entries.get(slug)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, slug: str, body: dict[str, Any]) -> None:
+        ttl = self._ttl()
+        if ttl <= 0:
+            return
+        with self._lock:
+            if len(self._entries) > 10_000:  # unknown slugs are not cached; this is a bound
+                self._entries.clear()
+            self._entries[slug] = (time.monotonic() + ttl, body)
+
+
+_program_cache = _ProgramCache()
 
 
 @bp.route("/stores/<slug>/enroll", methods=["POST"])
@@ -128,14 +169,6 @@ def store_enroll(slug: str):
     store = _store_or_404(slug)
     if store is None:
         return _store_not_found()
-    if get_active_program(store.merchant_id) is None:
-        return _program_missing()
-    if not get_settings(store.merchant_id).self_enrollment_enabled:
-        dbmod.commit()
-        return error_response(
-            403, "self_enrollment_disabled",
-            _("Online enrollment is closed. Please ask in store to join the program."),
-        )
 
     form, type_errors = form_from_json(payload)
     form.validate()
@@ -156,24 +189,32 @@ def store_enroll(slug: str):
         birthday=form.birthday.data,
     )
     try:
+        # The service checks the active program and the merchant's self-enrollment switch.
         result = enroll_customer(store, data, source="api")
-        dbmod.commit()
     except LoyaltyError as err:
         dbmod.rollback()
+        if err.code == "program_missing":
+            return _program_missing()
+        if err.code == "self_enrollment_disabled":
+            return error_response(403, err.code, str(err))
         field = _ERROR_FIELDS.get(err.code, "_form")
         return jsonify(errors={field: [str(err)]}, code=err.code), 422
 
     if not result.created:
+        dbmod.commit()  # the owner's "here is your card" email is queued
         return jsonify(status="accepted", message=neutral_message()), 202
     card = result.card
-    return jsonify(
-        card={
+    # Read everything before the commit: afterwards the card would be reloaded.
+    body = {
+        "card": {
             "number": card.card_number,
             "points_balance": card.points_balance,
             "stamp_count": card.stamp_count,
             "card_page_url": card_page_url(card),
         }
-    ), 201
+    }
+    dbmod.commit()
+    return jsonify(body), 201
 
 
 def neutral_message() -> str:

@@ -116,6 +116,8 @@ class Config:
     PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     #: Signed card-page links stay valid this many days.
     CARD_LINK_MAX_AGE_DAYS = env_int("CARD_LINK_MAX_AGE_DAYS", 90)
+    #: The public program-info answer is cached per worker this many seconds (0 = off).
+    PROGRAM_INFO_CACHE_SECONDS = env_int("PROGRAM_INFO_CACHE_SECONDS", 10)
 
     MAIL_BACKEND = env_str("MAIL_BACKEND", "file")
     MAIL_FROM = env_str("MAIL_FROM", "loyalty@platform.lu")
@@ -180,6 +182,7 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     MAIL_RETRY_DELAY = 0
     WALLET_RETRY_DELAYS = (0, 0, 0)
+    PROGRAM_INFO_CACHE_SECONDS = 0
     SERVER_NAME = None
 
 

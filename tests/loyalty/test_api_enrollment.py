@@ -183,3 +183,22 @@ def test_enroll_when_self_enrollment_is_off_is_403(
 
 def test_ping_is_plain_json(client):
     assert client.get("/api/v1/ping").get_json() == {"ok": True}
+
+
+def test_program_info_is_cached_for_the_configured_seconds(app, client, session, dummy_store,
+                                                           points_program):
+    app.config["PROGRAM_INFO_CACHE_SECONDS"] = 60
+    try:
+        assert client.get("/api/v1/stores/kirchberg/program").get_json()["name"] == (
+            "Kirchberg Points"
+        )
+        points_program.name = "Renamed"
+        session.flush()
+        # Within the cache time the worker answers from memory ...
+        assert client.get("/api/v1/stores/kirchberg/program").get_json()["name"] == (
+            "Kirchberg Points"
+        )
+    finally:
+        app.config["PROGRAM_INFO_CACHE_SECONDS"] = 0
+    # ... and with caching off the change shows at once.
+    assert client.get("/api/v1/stores/kirchberg/program").get_json()["name"] == "Renamed"
