@@ -207,7 +207,7 @@ class EmailLogAdmin(SecureModelView):
         log_id = request.form.get("id", type=int)
         if log_id is None:
             abort(404)
-        log = self.get_one(log_id)  # 404 outside the user's rows
+        log = self.get_one(str(log_id))  # 404 outside the user's rows
         self._resend([log])
         flash(_("The email to %(recipient)s was queued again.", recipient=log.recipient),
               "success")
