@@ -100,6 +100,7 @@ def test_failed_logins_are_limited_per_address(client, merchant_admin):
                                           "password": STAFF_PASSWORD},
                           headers={"Accept-Language": "fr"})
     assert blocked.status_code == 429
+    assert "Retry-After" in blocked.headers
     assert '<html lang="fr">' in blocked.text
     assert "Too many attempts" in blocked.text or "Trop" in blocked.text
 
