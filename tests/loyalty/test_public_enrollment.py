@@ -9,6 +9,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from loyalty.models import LoyaltyCard
+from messaging.models import EmailLog
 from platform_core.customers.models import Customer
 from platform_core.i18n_lazy import _l
 
@@ -127,6 +128,24 @@ def test_already_enrolled_email_gets_the_neutral_page_without_card_details(
     assert "Léa" not in html
     assert _cards(session) == 1
     assert session.scalar(select(func.count(Customer.id))) == 1
+
+
+def test_already_enrolled_owner_gets_an_email_with_the_card(
+    client, session, dummy_store, points_program, make_card
+):
+    make_card(dummy_store, email="lea.hoffmann@example.lu", first_name="Léa")
+
+    def enrollment_emails() -> int:
+        return session.scalar(
+            select(func.count(EmailLog.id)).where(
+                EmailLog.recipient == "lea.hoffmann@example.lu",
+                EmailLog.code == "loyalty_enrollment",
+            )
+        )
+
+    before = enrollment_emails()
+    assert client.post("/enroll/kirchberg?lang=en", data=FORM).status_code == 200
+    assert enrollment_emails() == before + 1
 
 
 def test_unknown_store_is_a_localized_404(client, session):
