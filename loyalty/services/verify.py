@@ -92,6 +92,8 @@ def verify_ledger(merchant_id: int | None = None) -> LedgerReport:
         .join(LoyaltyProgram, LoyaltyProgram.id == LoyaltyCard.program_id)
         .outerjoin(sums, sums.c.card_id == LoyaltyCard.id)
         .order_by(LoyaltyCard.id)
+        # Compare with what is stored, not with cards this session already holds.
+        .execution_options(populate_existing=True)
     )
     if merchant_id is not None:
         stmt = stmt.where(LoyaltyCard.merchant_id == merchant_id)
