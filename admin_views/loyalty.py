@@ -16,6 +16,7 @@ from flask_babel import format_decimal
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from wtforms import PasswordField, SelectField, ValidationError
 from wtforms.validators import URL, NumberRange, Optional, Regexp
@@ -37,6 +38,7 @@ from loyalty.models import (
 from loyalty.services import cards as card_services
 from loyalty.services import programs as program_services
 from platform_core import db as dbmod
+from platform_core.customers.models import Customer
 from platform_core.extensions import db
 from platform_core.i18n_lazy import _, _l
 from platform_core.scoping import apply_scope
@@ -485,6 +487,19 @@ class LoyaltyCardAdmin(LoyaltyModelView):
     def search_placeholder(self) -> str:
         return str(_l("Card number, email or name"))
 
+    def _apply_search(self, query: Any, count_query: Any, joins: Any, count_joins: Any,
+                      search: str) -> Any:
+        # Flask-Admin's own search casts and ILIKEs every column through outer joins: a scan
+        # of 100,000 cards and customers per keystroke. A card number (prefix) uses the
+        # unique index; text searches customers once, as a semi-join without row fan-out.
+        clause = _card_search_clause(search)
+        if clause is None:
+            return query, count_query, joins, count_joins
+        query = query.filter(clause)
+        if count_query is not None:
+            count_query = count_query.filter(clause)
+        return query, count_query, joins, count_joins
+
     def card_history(self, card: LoyaltyCard) -> list[LoyaltyTransaction]:
         """The card's latest ledger rows the user may see (the details page shows them)."""
         stmt = (
@@ -496,6 +511,24 @@ class LoyaltyCardAdmin(LoyaltyModelView):
             .limit(20)
         )
         return list(db.session.scalars(apply_scope(stmt, LoyaltyTransaction, current_user)))
+
+
+def _card_search_clause(search: str) -> Any:
+    text = (search or "").strip()
+    if not text:
+        return None
+    number = card_services.normalize_card_number(text)
+    if number.isdigit():
+        # Every number starting with these digits sorts between them padded with 0s and 9s.
+        padding = max(card_services.CARD_NUMBER_LENGTH - len(number), 0)
+        return LoyaltyCard.card_number.between(number, number + "9" * padding)
+    needle = text.lower()
+    full_name = func.lower(Customer.first_name + " " + Customer.last_name)
+    matching = select(Customer.id).where(or_(
+        Customer.email.contains(needle, autoescape=True),
+        full_name.contains(needle, autoescape=True),
+    ))
+    return LoyaltyCard.customer_id.in_(matching)
 
 
 # --- transactions ------------------------------------------------------------------------
