@@ -124,3 +124,11 @@ def test_csv_export_is_scoped_and_readable(client, login_as, store_staff, world:
     assert _number(world.second_card) not in body
     assert _number(world.other_card) not in body
     assert "Points earned" in body
+
+
+def test_amounts_and_dates_follow_the_users_language(client, login_as, merchant_admin,
+                                                     world: World):
+    login_as(merchant_admin)
+    page = client.get(URL, query_string={"lang": "de"})
+    assert "40,00\xa0€" in page.text
+    assert "€40.00" not in page.text
