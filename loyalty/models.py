@@ -182,6 +182,8 @@ class LoyaltyCard(TimestampMixin, db.Model):
         CheckConstraint("points_balance >= 0", name="points_balance_not_negative"),
         CheckConstraint("stamp_count >= 0", name="stamp_count_not_negative"),
         Index("ix_loyalty_cards_merchant_last_activity", "merchant_id", "last_activity_at"),
+        # The console's card list for platform admins: newest activity first, id as tie-break.
+        Index("ix_loyalty_cards_last_activity_id", "last_activity_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
