@@ -51,6 +51,9 @@ class _EditAware:
     def edit_form(self, obj: Any = None) -> Any:
         form = super().edit_form(obj)  # type: ignore[misc]
         form._editing_id = getattr(obj, "id", None)
+        # Flask-Admin's Unique validator accepts a row's own value only when it finds the
+        # row on ``form._obj``, which nothing sets: without it no unique field is editable.
+        form._obj = obj
         return form
 
 
