@@ -105,7 +105,7 @@ def program_info(program: LoyaltyProgram, store: Store, enrollment_open: bool) -
 def store_program(slug: str):
     cached = _program_cache.get(slug)
     if cached is not None:
-        return jsonify(cached)
+        return current_app.response_class(cached, mimetype="application/json")
     store = _store_or_404(slug)
     if store is None:
         return _store_not_found()
@@ -115,12 +115,14 @@ def store_program(slug: str):
     settings = get_settings(store.merchant_id)
     body = program_info(program, store, settings.self_enrollment_enabled)
     dbmod.commit()  # get_settings creates the defaults on first use
-    _program_cache.put(slug, body)
-    return jsonify(body)
+    response = jsonify(body)
+    _program_cache.put(slug, response.get_data())
+    return response
 
 
 class _ProgramCache:
-    """Program info per store slug, kept ``PROGRAM_INFO_CACHE_SECONDS`` in this worker.
+    """Program info (the JSON body) per store slug, kept ``PROGRAM_INFO_CACHE_SECONDS`` in
+    this worker.
 
     The answer is public and changes rarely; a page or an app asking for it on every view
     would otherwise cost four queries each time. An edit shows after at most that delay.
@@ -128,12 +130,12 @@ class _ProgramCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._entries: dict[str, tuple[float, bytes]] = {}
 
     def _ttl(self) -> float:
         return float(current_app.config.get("PROGRAM_INFO_CACHE_SECONDS", 0))
 
-    def get(self, slug: str) -> dict[str, Any] | None:
+    def get(self, slug: str) -> bytes | None:
         if self._ttl() <= 0:
             return None
         entry = self._entries.get(slug)
@@ -141,7 +143,7 @@ class _ProgramCache:
             return None
         return entry[1]
 
-    def put(self, slug: str, body: dict[str, Any]) -> None:
+    def put(self, slug: str, body: bytes) -> None:
         ttl = self._ttl()
         if ttl <= 0:
             return
