@@ -17,6 +17,7 @@ from loyalty.services.expiry import ExpiryReport, expire_inactive_points, send_e
 from platform_core import db as dbmod
 from platform_core.huey import huey
 from platform_core.task_context import app_task
+from platform_core.task_runs.recorder import recorded_run
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,9 @@ def run_expiry_warnings(chunk_size: int | None = None) -> ExpiryReport:
 @app_task
 def expire_points_task() -> None:
     """Daily at 02:30: expire the points of inactive cards."""
-    run_expiry()
+    with recorded_run("expire_points_task") as run:
+        report = run_expiry()
+        run.set(cards=report.cards, points=report.points, chunks=report.chunks)
 
 
 @huey.periodic_task(crontab(hour="9", minute="0"), retries=JOB_RETRIES,
@@ -65,4 +68,6 @@ def expire_points_task() -> None:
 @app_task
 def expiry_warnings_task() -> None:
     """Daily at 09:00 (a civil hour for an email): warn cards whose points expire soon."""
-    run_expiry_warnings()
+    with recorded_run("expiry_warnings_task") as run:
+        report = run_expiry_warnings()
+        run.set(cards=report.cards, chunks=report.chunks)

@@ -8,6 +8,7 @@ from loyalty.wallet import service
 from platform_core import db as dbmod
 from platform_core.huey import huey
 from platform_core.task_context import app_task
+from platform_core.task_runs.recorder import recorded_run
 
 
 @huey.task()
@@ -22,5 +23,9 @@ def sync_wallet_card_task(card_id: int) -> None:
 @app_task
 def retry_wallet_syncs_task() -> None:
     """Every 15 minutes: sync the cards still ``pending`` or ``failed``."""
-    service.retry_pending_syncs()
-    dbmod.commit()
+    if not service.wallet_enabled():
+        return
+    with recorded_run("retry_wallet_syncs_task") as run:
+        report = service.retry_pending_syncs()
+        run.set(synced=len(report.synced), failed=len(report.failed))
+        run.failed_items = len(report.failed)
