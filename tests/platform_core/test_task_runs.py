@@ -14,13 +14,18 @@ def test_successful_run_records_its_figures(session):
     row = session.query(TaskRun).one()
     assert row.status == TaskRunStatus.SUCCEEDED
     assert row.summary == "cards: 3, points: 120, chunks: 1"
-    assert row.finished_at is not None and row.error is None
+    assert row.finished_at is not None
+    assert row.error is None
 
 
 def test_failed_run_keeps_the_error_and_rolls_back_the_work(session, create_merchant):
-    with pytest.raises(RuntimeError), recorded_run("expiry_warnings_task"):
-        create_merchant(slug="half-done")
-        raise RuntimeError("SMTP exploded")
+    def failing_job() -> None:
+        with recorded_run("expiry_warnings_task"):
+            create_merchant(slug="half-done")
+            raise RuntimeError("SMTP exploded")
+
+    with pytest.raises(RuntimeError):
+        failing_job()
     row = session.query(TaskRun).one()
     assert row.status == TaskRunStatus.FAILED
     assert "RuntimeError: SMTP exploded" in row.error
