@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from messaging.catalog import get_spec, sample_context
 from messaging.models import EmailLog, EmailStatus, EmailTemplate, StoreEmailTemplate
@@ -227,7 +228,9 @@ def deliver(email_log_id: int, *, final_attempt: bool = True) -> EmailLog | None
     :param final_attempt: whether no retry follows this attempt.
     :return: the row, or ``None`` if it no longer exists.
     """
-    row = db.session.get(EmailLog, email_log_id)
+    # One query for the row, its store and its merchant: every send needs all three.
+    row = db.session.get(EmailLog, email_log_id, options=[joinedload(EmailLog.store),
+                                                          joinedload(EmailLog.merchant)])
     if row is None:
         log.warning("email log %s vanished before it was sent", email_log_id)
         return None
