@@ -94,7 +94,9 @@ class LoyaltyProgram(TimestampMixin, db.Model):
         ),
         CheckConstraint("points_per_euro >= 0", name="points_per_euro_not_negative"),
         CheckConstraint("welcome_bonus_points >= 0", name="welcome_bonus_not_negative"),
-        CheckConstraint("stamps_target IS NULL OR stamps_target > 0", name="stamps_target_positive"),
+        CheckConstraint(
+            "stamps_target IS NULL OR stamps_target > 0", name="stamps_target_positive"
+        ),
         CheckConstraint(
             "points_expiry_days IS NULL OR points_expiry_days > 0", name="expiry_days_positive"
         ),

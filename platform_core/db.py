@@ -48,6 +48,17 @@ def after_commit(func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     _session().info.setdefault(_PENDING_KEY, []).append((func, args, kwargs))
 
 
+def after_commit_once(func: Callable[..., Any], *args: Any) -> None:
+    """Like :func:`after_commit`, unless the same call is already queued in this transaction.
+
+    Several changes to one card in one transaction need one wallet sync, not one per change.
+    """
+    pending = _session().info.setdefault(_PENDING_KEY, [])
+    if any(f is func and a == args and not kw for f, a, kw in pending):
+        return
+    pending.append((func, args, {}))
+
+
 def pending_after_commit() -> list:
     return list(_session().info.get(_PENDING_KEY, []))
 

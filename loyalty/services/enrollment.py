@@ -13,6 +13,7 @@ from loyalty.models import LoyaltyCard
 from loyalty.services.cards import generate_card_number, get_card_for_customer
 from loyalty.services.ledger import check_store_access, credit_welcome_bonus
 from loyalty.services.programs import get_active_program, get_settings
+from loyalty.wallet.service import mark_for_sync
 from messaging.loyalty_notifications import loyalty_notifications
 from platform_core.customers.models import Customer
 from platform_core.extensions import db
@@ -149,6 +150,9 @@ def enroll_customer(
     bonus = program.welcome_bonus_points if program.uses_points else 0
     if bonus > 0:
         credit_welcome_bonus(card, bonus, store=store, now=moment)
+    # The first sync also creates the program's class, which Google needs before the
+    # customer can save the pass.
+    mark_for_sync(card)
     loyalty_notifications.enrollment(card.id)
     if bonus > 0:
         loyalty_notifications.welcome_bonus(card.id, bonus)

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 
 from loyalty.models import LoyaltyCard, LoyaltyProgram, TransactionType
 from loyalty.services.ledger import add_ledger_row
+from loyalty.wallet.service import mark_for_sync
 from messaging.loyalty_notifications import loyalty_notifications
 from platform_core.extensions import db
 from platform_core.models_base import utcnow
@@ -100,6 +101,7 @@ def expire_points_chunk(now: datetime | None = None,
             if points <= 0:
                 continue
             add_ledger_row(card, TransactionType.EXPIRY, points_delta=-points, now=now)
+            mark_for_sync(card)
             loyalty_notifications.points_expired(card.id, points)
             done.append((card.id, points))
     db.session.flush()

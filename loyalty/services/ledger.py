@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from loyalty import errors
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType
 from loyalty.services.programs import check_void_pin, get_settings
+from loyalty.wallet.service import mark_for_sync
 from messaging.loyalty_notifications import loyalty_notifications
 from platform_core.extensions import db
 from platform_core.models_base import utcnow
@@ -108,6 +109,7 @@ def _run(
         # anything, so a refusal leaves the session clean without a savepoint.
         row = operation(card)
         db.session.flush()
+        mark_for_sync(card)
         return row
     try:
         with db.session.begin_nested():
@@ -118,6 +120,8 @@ def _run(
         if existing is None:
             raise
         return existing
+    # The pass in the customer's Google Wallet shows the new balance after the commit.
+    mark_for_sync(card)
     return row
 
 

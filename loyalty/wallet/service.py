@@ -132,7 +132,7 @@ def mark_for_sync(card: LoyaltyCard) -> None:
 
     card.wallet_sync_status = WalletSyncStatus.PENDING
     db.session.flush()
-    dbmod.after_commit(sync_wallet_card_task, card.id)
+    dbmod.after_commit_once(sync_wallet_card_task, card.id)
 
 
 @dataclass
