@@ -255,3 +255,15 @@ def test_every_tenancy_view_is_covered():
     from admin_views.tenancy import VIEWS
 
     assert {endpoint for _, _, endpoint, _, _ in VIEWS} == {case.endpoint for case in CASES}
+
+
+def test_bulk_delete_removes_own_rows(world, login_as, merchant_admin, session):
+    own, foreign = world.rows["customer"]
+    own_id, foreign_id = own.id, foreign.id
+    client = login_as(merchant_admin)
+    response = client.post("/admin/customer/action/",
+                           data={"action": "delete", "rowid": [str(own_id), str(foreign_id)]})
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(Customer, own_id) is None
+    assert session.get(Customer, foreign_id) is not None
