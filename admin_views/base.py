@@ -7,12 +7,14 @@ choices and ajax lookups. Another merchant's id answers 404.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
-from flask import abort, redirect, request, url_for
+from flask import abort, has_request_context, redirect, request, url_for
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
 
@@ -25,6 +27,31 @@ from platform_core.staff.models import StaffRole
 
 class AdminForm(BaseForm):
     """Admin forms: Flask-WTF CSRF token, WTForms messages in the user's language."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        # Flask-Admin's templates print only errors that are ``str``; our validators'
+        # messages are lazy strings, which would silently disappear.
+        for field in self:
+            field.errors = [str(e) if isinstance(e, LazyString) else e for e in field.errors]
+        return valid
+
+
+class ScopedOptions:
+    """A filter's option list computed per request, for the user looking at it.
+
+    Pass an instance as a filter's ``options``. Flask-Admin also evaluates options once when
+    the view is built (no user, no request): then there is nothing to offer yet.
+    """
+
+    def __init__(self, model: type, label: Any) -> None:
+        self.model = model
+        self.label = label
+
+    def __call__(self) -> list[tuple[Any, str]]:
+        if not has_request_context():
+            return []
+        return scoped_choices(self.model, self.label)
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):
@@ -111,6 +138,33 @@ class SecureModelView(ModelView):
             abort(404)
         return row
 
+    # Flask-Admin caches filter options when the view is built; scoped options depend on who
+    # asks, so they are rebuilt for each request (into a new dict: the view instance is
+    # shared between threads).
+    def _get_filter_groups(self) -> OrderedDict[str, list[dict[str, Any]]] | None:
+        if not self._filters:
+            return None
+        groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        for index, flt in enumerate(self._filters):
+            options = flt.get_options(self)
+            groups.setdefault(str(flt.name), []).append(
+                {
+                    "index": index,
+                    "arg": self.get_filter_arg(index, flt),
+                    "operation": str(flt.operation()),
+                    "options": [(key, str(label)) for key, label in options] if options else None,
+                    "type": flt.data_type,
+                }
+            )
+        return groups
+
+    # Flask-Admin filters ``id IN (<the posted strings>)``: PostgreSQL refuses to compare an
+    # integer column with text, so the bulk delete failed there. Same action, integer ids.
+    def action_delete(self, ids: Any) -> Any:
+        return super().action_delete([int(v) for v in ids if str(v).strip().isdigit()])
+
+    action_delete._action = ModelView.action_delete._action  # type: ignore[attr-defined]
+
     def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
         attr = getattr(self.model, name)
         remote_model = attr.prop.mapper.class_
@@ -133,7 +187,11 @@ class SecureModelView(ModelView):
         return self._scope_relationship_fields(super().create_form(obj))
 
     def edit_form(self, obj: Any = None) -> Any:
-        return self._scope_relationship_fields(super().edit_form(obj))
+        form = self._scope_relationship_fields(super().edit_form(obj))
+        # Flask-Admin's Unique validator accepts a row's own value only when it finds the row
+        # on ``form._obj``, which nothing sets: without it no unique field is editable.
+        form._obj = obj
+        return form
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         user = current_user

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -173,23 +172,6 @@ class EmailLogAdmin(SecureModelView):
         CreatedOnFilter(EmailLog.created_at, _l("Created")),
     ]
 
-    # Flask-Admin computes option lists once, when the view is built (no request, no user);
-    # the store list depends on who asks, so every request gets fresh groups (a new dict:
-    # the view instance is shared between threads).
-    def _get_filter_groups(self) -> OrderedDict[str, list[dict[str, Any]]] | None:
-        if not self._filters:
-            return None
-        groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
-        for index, flt in enumerate(self._filters):
-            options = flt.get_options(self)
-            groups.setdefault(str(flt.name), []).append({
-                "index": index,
-                "arg": self.get_filter_arg(index, flt),
-                "operation": str(flt.operation()),
-                "options": [(k, str(v)) for k, v in options] if options else None,
-                "type": flt.data_type,
-            })
-        return groups
 
     # --- resend -----------------------------------------------------------------------------
     def _resend(self, logs: list[EmailLog]) -> int:

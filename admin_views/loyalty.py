@@ -16,11 +16,11 @@ from markupsafe import Markup
 from wtforms import PasswordField, SelectField, ValidationError
 from wtforms.validators import URL, NumberRange, Optional, Regexp
 
+from admin_views.base import ScopedOptions
 from admin_views.loyalty_base import (
     ADMINS,
     CATEGORY,
     LoyaltyModelView,
-    ScopedOptions,
     datetime_column,
     kind_options,
     label_column,

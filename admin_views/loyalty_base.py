@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from flask import has_request_context
-from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from admin_views import loyalty_format as fmt
-from admin_views.base import AdminForm, SecureModelView, scoped_choices
+from admin_views.base import SecureModelView
 from loyalty.models import (
     LoyaltyCard,
     ProgramKind,
@@ -78,60 +76,14 @@ def wallet_options() -> list[tuple[str, str]]:
     return [(status.value, str(label)) for status, label in WALLET_STATUS_LABELS.items()]
 
 
-class ScopedOptions:
-    """A filter's option list computed per request, for the user looking at it.
-
-    Flask-Admin also evaluates options once when the view is built (no user, no request):
-    then there is nothing to offer yet.
-    """
-
-    def __init__(self, model: type, label: Any) -> None:
-        self.model = model
-        self.label = label
-
-    def __call__(self) -> list[tuple[Any, str]]:
-        if not has_request_context():
-            return []
-        return scoped_choices(self.model, self.label)
-
-
-class LoyaltyAdminForm(AdminForm):
-    """Flask-Admin's templates print only errors that are ``str``: our validators' messages
-    are lazy strings, so they are turned into text once validation is done."""
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        valid = super().validate(extra_validators)
-        for field in self:
-            field.errors = [str(e) if isinstance(e, LazyString) else e for e in field.errors]
-        return valid
-
-
 class LoyaltyModelView(SecureModelView):
     """Shared behaviour: per-request filter options, platform-only columns, readable errors."""
 
     fmt = fmt.Formats
-    form_base_class = LoyaltyAdminForm
 
     #: Shown to platform admins only (merchant users see one merchant anyway).
     platform_only_columns: tuple[str, ...] = ("merchant",)
 
-    # Flask-Admin caches filter options when the view is built; scoped options depend on
-    # who asks, so they are rebuilt for every request (into a new dict: the view instance is
-    # shared between threads).
-    def _get_filter_groups(self) -> OrderedDict[str, list[dict[str, Any]]] | None:
-        if not self._filters:
-            return None
-        groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
-        for index, flt in enumerate(self._filters):
-            options = flt.get_options(self)
-            groups.setdefault(str(flt.name), []).append({
-                "index": index,
-                "arg": self.get_filter_arg(index, flt),
-                "operation": str(flt.operation()),
-                "options": [(key, str(label)) for key, label in options] if options else None,
-                "type": flt.data_type,
-            })
-        return groups
 
     # The column lists are computed once; these properties drop the platform-only columns
     # for merchant users at read time.

@@ -9,10 +9,10 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from admin_views.base import ScopedOptions
 from admin_views.loyalty_base import (
     ADMINS,
     LoyaltyModelView,
-    ScopedOptions,
     card_number_column,
     customer_name_column,
     datetime_column,

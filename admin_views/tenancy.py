@@ -16,10 +16,9 @@ from sqlalchemy import select
 from wtforms import PasswordField, SelectField, TextAreaField
 from wtforms.validators import Email, Length, Optional
 
-from admin_views.base import SecureModelView
+from admin_views.base import ScopedOptions, SecureModelView
 from admin_views.tenancy_support import (
     LOCALE_CHOICES,
-    ScopedOptions,
     TenancyModelView,
     add_field_error,
     locale_name,
@@ -42,19 +41,8 @@ PLATFORM = frozenset({StaffRole.PLATFORM_ADMIN})
 
 
 def _editing_id(form: Any) -> int | None:
-    return getattr(form, "_editing_id", None)
-
-
-class _EditAware:
-    """Remembers which row an edit form belongs to, for uniqueness checks."""
-
-    def edit_form(self, obj: Any = None) -> Any:
-        form = super().edit_form(obj)  # type: ignore[misc]
-        form._editing_id = getattr(obj, "id", None)
-        # Flask-Admin's Unique validator accepts a row's own value only when it finds the
-        # row on ``form._obj``, which nothing sets: without it no unique field is editable.
-        form._obj = obj
-        return form
+    # The base class puts the edited row on ``form._obj`` (None on create).
+    return getattr(getattr(form, "_obj", None), "id", None)
 
 
 def _slug_taken(model: type, form: Any, message: str) -> bool:
@@ -71,7 +59,7 @@ def _slug_taken(model: type, form: Any, message: str) -> bool:
     return True
 
 
-class MerchantAdmin(_EditAware, TenancyModelView):
+class MerchantAdmin(TenancyModelView):
     """Merchant users see their own merchant, read-only; the platform admin manages them."""
 
     write_roles = PLATFORM
@@ -100,7 +88,7 @@ class MerchantAdmin(_EditAware, TenancyModelView):
         return ok
 
 
-class StoreAdmin(_EditAware, TenancyModelView):
+class StoreAdmin(TenancyModelView):
     write_roles = ADMINS
     column_list = ["name", "merchant", "slug", "default_locale", "created_at"]
     column_details_list = ["name", "merchant", "slug", "address", "default_locale", "domains",
@@ -130,7 +118,7 @@ class StoreAdmin(_EditAware, TenancyModelView):
         return ok
 
 
-class StoreDomainAdmin(_EditAware, TenancyModelView):
+class StoreDomainAdmin(TenancyModelView):
     write_roles = ADMINS
     column_list = ["host", "store", "created_at"]
     column_details_list = ["host", "store", "created_at", "updated_at"]
@@ -158,7 +146,7 @@ class StoreDomainAdmin(_EditAware, TenancyModelView):
         return ok
 
 
-class CustomerAdmin(_EditAware, TenancyModelView):
+class CustomerAdmin(TenancyModelView):
     column_list = ["first_name", "last_name", "email", "merchant", "preferred_locale",
                    "marketing_consent", "created_at"]
     column_details_list = ["first_name", "last_name", "email", "merchant", "phone", "birthday",
@@ -204,7 +192,7 @@ class CustomerAdmin(_EditAware, TenancyModelView):
         return ok
 
 
-class StaffUserAdmin(_EditAware, TenancyModelView):
+class StaffUserAdmin(TenancyModelView):
     """Accounts are created and changed through the staff services, which hold the rules."""
 
     allowed_roles = ADMINS

@@ -3,16 +3,14 @@ and field errors coming from services."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any
 
-from flask import has_request_context
 from flask_admin.model import typefmt
 from flask_babel import format_date, format_datetime
 from markupsafe import Markup
 
-from admin_views.base import SecureModelView, scoped_choices
+from admin_views.base import SecureModelView
 from platform_core.i18n import LANGUAGE_NAMES
 from platform_core.i18n_lazy import _l
 from platform_core.staff.models import StaffRole
@@ -90,23 +88,6 @@ def mailto(view: Any, context: Any, model: Any, name: str) -> Markup:
     return Markup('<a href="mailto:{0}">{0}</a>').format(value)
 
 
-class ScopedOptions:
-    """A filter's option list computed per request, for the user looking at it.
-
-    Flask-Admin also evaluates options once while the view is built (no user, no request):
-    there is nothing to offer then.
-    """
-
-    def __init__(self, model: type, label: Any) -> None:
-        self.model = model
-        self.label = label
-
-    def __call__(self) -> list[tuple[Any, str]]:
-        if not has_request_context():
-            return []
-        return scoped_choices(self.model, self.label)
-
-
 def role_options() -> list[tuple[str, str]]:
     return [(role.value, role.label) for role in StaffRole]
 
@@ -120,36 +101,8 @@ class TenancyModelView(SecureModelView):
     column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
     column_display_pk = False
 
-    # Flask-Admin filters ``id IN (<the posted strings>)``: PostgreSQL refuses to compare an
-    # integer column with text, so the bulk delete failed there. Same action, integer ids.
-    def action_delete(self, ids: Any) -> Any:
-        return super().action_delete(_int_ids(ids))
-
-    action_delete._action = SecureModelView.action_delete._action  # type: ignore[attr-defined]
-
-    # Flask-Admin caches filter options when the view is built; scoped options depend on
-    # who asks, so they are rebuilt for each request (into a new dict: the view instance is
-    # shared between threads).
-    def _get_filter_groups(self) -> OrderedDict[str, list[dict[str, Any]]] | None:
-        if not self._filters:
-            return None
-        groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
-        for index, flt in enumerate(self._filters):
-            options = flt.get_options(self)
-            groups.setdefault(str(flt.name), []).append(
-                {
-                    "index": index,
-                    "arg": self.get_filter_arg(index, flt),
-                    "operation": str(flt.operation()),
-                    "options": [(key, str(label)) for key, label in options] if options else None,
-                    "type": flt.data_type,
-                }
-            )
-        return groups
 
 
-def _int_ids(ids: Any) -> list[int]:
-    return [int(value) for value in ids if str(value).strip().isdigit()]
 
 
 def add_field_error(form: Any, field: str | None, message: str) -> None:
