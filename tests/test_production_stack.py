@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
 
 import pytest
@@ -42,7 +44,7 @@ def _wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> Non
         try:
             if requests.get(url, timeout=1).status_code < 500:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer in {timeout} s")
 
@@ -67,6 +69,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         flask = [str(BIN / "flask"), "--app", "wsgi"]
         subprocess.run([*flask, "db", "upgrade"], env=env, cwd=PROJECT_ROOT, check=True,
                        capture_output=True)
+        for seed in ("demo", "email-templates"):
+            subprocess.run([*flask, "seed", seed], env=env, cwd=PROJECT_ROOT, check=True,
+                           capture_output=True)
         subprocess.run([*flask, "users", "create-admin", "ops@platform.lu", "--password-stdin"],
                        input="a long enough password\n", text=True, env=env, cwd=PROJECT_ROOT,
                        check=True, capture_output=True)
@@ -125,3 +130,32 @@ def test_failed_logins_are_limited_across_gunicorn_workers(stack: dict) -> None:
         allow_redirects=False,
     )
     assert response.status_code == 429
+
+
+def test_enrollment_email_is_delivered_by_the_consumer_through_redis(stack: dict) -> None:
+    response = requests.post(
+        f"{stack['base']}/api/v1/stores/hoffmann-gare/enroll",
+        json={
+            "email": "lea.wagner@example.lu",
+            "first_name": "Léa",
+            "last_name": "Wagner",
+            "locale": "lb",
+            "marketing_consent": False,
+            "accept_terms": True,
+        },
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    outbox = stack["tmp"] / "outbox"
+    deadline = time.monotonic() + 30
+    messages: list[Path] = []
+    while time.monotonic() < deadline:
+        messages = sorted(outbox.glob("*.eml")) if outbox.exists() else []
+        if len(messages) >= 2:
+            break
+        time.sleep(0.2)
+    # The welcome email and the welcome-bonus email, sent by the separate consumer process.
+    assert len(messages) == 2, messages
+    parsed = [message_from_bytes(path.read_bytes(), policy=default) for path in messages]
+    assert {m["To"] for m in parsed} == {"lea.wagner@example.lu"}
+    assert all("Boulangerie Hoffmann" in m["From"] for m in parsed)
