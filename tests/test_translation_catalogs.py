@@ -224,3 +224,36 @@ def test_invalid_console_form_shows_validation_messages_in_luxembourgish(
     assert "This field is required." not in page
     assert "Den Datesaz konnt net ugeluecht ginn." in page
     assert "Späicheren" in page
+
+
+# -- our own strings: every message the code marks is in every catalog ----------------------
+OUR_PACKAGES = ("platform_core", "loyalty", "messaging", "admin_views", "seeds")
+OUR_KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None,
+                "ngettext": (1, 2), "lazy_ngettext": (1, 2)}
+OUR_METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2"),
+               ("**/templates/**.txt", "jinja2")]
+
+
+@functools.cache
+def _our_msgids() -> frozenset[str]:
+    root = TRANSLATIONS.parent
+    found: set[str] = set()
+    for package in OUR_PACKAGES:
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(root / package), method_map=OUR_METHODS, keywords=OUR_KEYWORDS
+        ):
+            found.add(message[0] if isinstance(message, tuple) else message)
+    return frozenset(found)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_string_in_the_code_is_in_the_catalog(locale: str) -> None:
+    with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    translated = {
+        (message.id[0] if isinstance(message.id, tuple) else message.id)
+        for message in catalog
+        if message.id and message.string and not message.fuzzy
+    }
+    missing = sorted(_our_msgids() - translated)
+    assert not missing, f"{len(missing)} strings without a {locale} translation: {missing[:15]}"
