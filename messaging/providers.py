@@ -12,9 +12,12 @@ import smtplib
 import ssl
 import threading
 from collections.abc import Mapping
-from email.message import EmailMessage
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
 from pathlib import Path
 from typing import Any, Protocol
+
+from messaging.mime import message_bytes
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +27,7 @@ class MailProviderError(Exception):
 
 
 class MailProvider(Protocol):
-    def send(self, message: EmailMessage, *, sender: str, recipients: list[str]) -> None:
+    def send(self, message: Message, *, sender: str, recipients: list[str]) -> None:
         """Hand ``message`` over for delivery, or raise :class:`MailProviderError`."""
 
 
@@ -83,10 +86,13 @@ class SmtpProvider:
         if conn is not None:
             conn.close()
 
-    def send(self, message: EmailMessage, *, sender: str, recipients: list[str]) -> None:
+    def send(self, message: Message, *, sender: str, recipients: list[str]) -> None:
+        # Serialized once, with CRLF line ends: ``sendmail`` passes bytes through unchanged
+        # (``send_message`` would serialize again, through the slower modern policy).
+        data = message_bytes(message)
         reused = getattr(self._local, "conn", None) is not None
         try:
-            self._connection().send_message(message, from_addr=sender, to_addrs=recipients)
+            self._connection().sendmail(sender, recipients, data)
             return
         except smtplib.SMTPRecipientsRefused as exc:
             # The server answered: the connection is fine, the address is not.
@@ -97,7 +103,7 @@ class SmtpProvider:
                 raise MailProviderError(_describe(exc)) from exc
             log.info("SMTP connection to %s:%s was dropped, reconnecting", self.host, self.port)
         try:
-            self._connection().send_message(message, from_addr=sender, to_addrs=recipients)
+            self._connection().sendmail(sender, recipients, data)
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             raise MailProviderError(_describe(exc)) from exc
@@ -114,17 +120,18 @@ class FileProvider:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
 
-    def send(self, message: EmailMessage, *, sender: str, recipients: list[str]) -> None:
+    def send(self, message: Message, *, sender: str, recipients: list[str]) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             stem = re.sub(r"[^A-Za-z0-9.@-]+", "_", str(message["Message-ID"] or "message"))
             path = self.directory / f"{stem.strip('_')}.eml"
-            path.write_bytes(message.as_bytes())
+            path.write_bytes(message_bytes(message))
         except OSError as exc:
             raise MailProviderError(_describe(exc)) from exc
 
 
-#: Messages "sent" by :class:`MemoryProvider`, oldest first.
+#: Messages "sent" by :class:`MemoryProvider`, oldest first, as a mail server would parse
+#: them (decoded headers, ``get_body()``).
 outbox: list[EmailMessage] = []
 _outbox_lock = threading.Lock()
 
@@ -135,11 +142,12 @@ def clear_outbox() -> None:
 
 
 class MemoryProvider:
-    """Appends messages to :data:`outbox` (tests)."""
+    """Appends messages to :data:`outbox` (tests), serialized and parsed back as received."""
 
-    def send(self, message: EmailMessage, *, sender: str, recipients: list[str]) -> None:
+    def send(self, message: Message, *, sender: str, recipients: list[str]) -> None:
+        received = message_from_bytes(message_bytes(message), policy=policy.default)
         with _outbox_lock:
-            outbox.append(message)
+            outbox.append(received)  # type: ignore[arg-type]
 
 
 _provider_lock = threading.Lock()

@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.message import Message
 from typing import Any
 
 from flask import current_app
@@ -21,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from messaging.catalog import get_spec, sample_context
+from messaging.mime import build_mime
 from messaging.models import EmailLog, EmailStatus, EmailTemplate, StoreEmailTemplate
 from messaging.providers import MailProviderError, get_provider
 from messaging.rendering import RenderedEmail, TemplateRenderError, render_email
@@ -180,27 +179,18 @@ def resend(email_log_id: int, *, staff_user: StaffUser | None = None) -> EmailLo
 # --- delivery ---------------------------------------------------------------------------
 
 
-def _mail_domain(address: str) -> str:
-    return address.rpartition("@")[2] or "localhost"
-
-
-def build_message(row: EmailLog, rendered: RenderedEmail, *, mail_from: str) -> EmailMessage:
+def build_message(row: EmailLog, rendered: RenderedEmail, *, mail_from: str) -> Message:
     """The MIME message for ``row``: multipart/alternative, UTF-8, From the merchant's name."""
-    message = EmailMessage()
     merchant = row.merchant
-    username, _, domain = mail_from.partition("@")
-    message["From"] = Address(display_name=merchant.name if merchant is not None else "",
-                              username=username, domain=domain)
-    message["To"] = row.recipient
-    if merchant is not None and merchant.contact_email:
-        message["Reply-To"] = merchant.contact_email
-    message["Subject"] = rendered.subject
-    message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = make_msgid(domain=_mail_domain(mail_from))
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(rendered.body_text, charset="utf-8")
-    message.add_alternative(rendered.body_html, subtype="html", charset="utf-8")
-    return message
+    return build_mime(
+        from_name=merchant.name if merchant is not None else "",
+        mail_from=mail_from,
+        to=row.recipient,
+        reply_to=merchant.contact_email if merchant is not None else None,
+        subject=rendered.subject,
+        body_text=rendered.body_text,
+        body_html=rendered.body_html,
+    )
 
 
 def _render_row(row: EmailLog) -> RenderedEmail:
