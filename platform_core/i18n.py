@@ -116,8 +116,20 @@ wtforms_translations = _MergedDomainTranslations("wtforms", messages_path())
 messages_domain = Domain(TRANSLATIONS_DIR, domain="messages")
 
 
+def remember_requested_locale() -> None:
+    """Keep ``?lang=`` in the session even when the request never renders text.
+
+    The locale selector runs lazily, on the first translation; a view that only redirects
+    (the terminal picking the user's store, a login) would otherwise forget the choice.
+    """
+    chosen = normalise_locale(request.args.get("lang"))
+    if chosen and session.get("lang") != chosen:
+        session["lang"] = chosen
+
+
 def init_i18n(app: Flask, babel: Babel) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    app.before_request(remember_requested_locale)
 
     @app.context_processor
     def _i18n_context() -> dict[str, Any]:

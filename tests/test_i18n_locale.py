@@ -90,3 +90,12 @@ def test_numbers_on_the_home_page_follow_the_locale(client, login_as, merchant_a
     login_as(merchant_admin)
     page = client.get(f"/admin/?lang={lang}")
     assert f">{count}</div>" in page.text
+
+
+def test_lang_is_remembered_even_when_the_page_only_redirects(client, login_as, store_staff):
+    login_as(store_staff)
+    # The terminal redirects a one-store user straight to their store: no text rendered.
+    first = client.get("/admin/terminal/?lang=lb")
+    assert first.status_code == 302
+    page = client.get(first.headers["Location"])
+    assert 'lang="lb"' in page.text
