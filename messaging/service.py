@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Row, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from messaging.catalog import get_spec, sample_context
@@ -55,14 +56,62 @@ class ResolvedTemplate:
 # --- resolution -------------------------------------------------------------------------
 
 
-def _store_override(store_id: int, code: str, locale: str) -> StoreEmailTemplate | None:
-    return db.session.scalar(select(StoreEmailTemplate).filter_by(
-        store_id=store_id, code=code, locale=locale))
+class _TemplateCache:
+    """Resolved templates of this process, keyed by (source, id, ``updated_at``).
+
+    Every send still asks the database which templates are candidates and when each was
+    last changed (one small query of ids and timestamps), so an edit, a deactivation or a
+    new override is used by the very next send; only the bodies, which are large and rarely
+    change, come from memory. A saved edit bumps ``updated_at``, so it gets a new key.
+    """
+
+    def __init__(self, maxsize: int = 512) -> None:
+        self.maxsize = maxsize
+        self._items: dict[tuple[str, int, Any], ResolvedTemplate] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int, Any]) -> ResolvedTemplate | None:
+        return self._items.get(key)
+
+    def put(self, key: tuple[str, int, Any], template: ResolvedTemplate) -> None:
+        with self._lock:
+            if len(self._items) >= self.maxsize:
+                # Old versions of edited templates pile up here; starting over is cheap.
+                self._items.clear()
+            self._items[key] = template
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
 
-def _platform_template(code: str, locale: str) -> EmailTemplate | None:
-    return db.session.scalar(select(EmailTemplate).filter_by(code=code, locale=locale,
-                                                             is_active=True))
+resolved_templates = _TemplateCache()
+
+
+def _candidates(code: str, locale: str, locales: list[str],
+                store_id: int | None) -> list[Row[Any]]:
+    """(source, id, locale, updated_at) of every template that could serve this send."""
+    platform = select(literal("platform").label("source"), EmailTemplate.id,
+                      EmailTemplate.locale, EmailTemplate.updated_at).where(
+        EmailTemplate.code == code, EmailTemplate.locale.in_(locales),
+        EmailTemplate.is_active.is_(True))
+    if store_id is None:
+        return list(db.session.execute(platform))
+    override = select(literal("store").label("source"), StoreEmailTemplate.id,
+                      StoreEmailTemplate.locale, StoreEmailTemplate.updated_at).where(
+        StoreEmailTemplate.store_id == store_id, StoreEmailTemplate.code == code,
+        StoreEmailTemplate.locale == locale)
+    return list(db.session.execute(union_all(override, platform)))
+
+
+def _load(code: str, source: str, template_id: int) -> ResolvedTemplate | None:
+    model = StoreEmailTemplate if source == "store" else EmailTemplate
+    found = db.session.execute(select(model.locale, model.subject, model.body_html,
+                                      model.body_text).where(model.id == template_id)).first()
+    if found is None:
+        return None
+    return ResolvedTemplate(code, found.locale, found.subject, found.body_html,
+                            found.body_text or "", source, template_id)
 
 
 def resolve_template(code: str, locale: str, *, store: Store | None = None,
@@ -79,22 +128,30 @@ def resolve_template(code: str, locale: str, *, store: Store | None = None,
     :param merchant: the merchant, when there is no store.
     :return: the template, or ``None`` when none of them exists.
     """
-    if store is not None:
-        override = _store_override(store.id, code, locale)
-        if override is not None:
-            return ResolvedTemplate(code, override.locale, override.subject, override.body_html,
-                                    override.body_text or "", "store", override.id)
     default_locale = (store.default_locale if store is not None
                       else merchant.default_locale if merchant is not None else None)
-    tried: list[str] = []
+    locales: list[str] = []
     for candidate in (locale, default_locale, FALLBACK_LOCALE):
-        if not candidate or candidate in tried:
+        if candidate and candidate not in locales:
+            locales.append(candidate)
+    if not locales:
+        return None
+    found = {(row.source, row.locale): row
+             for row in _candidates(code, locale, locales,
+                                    store.id if store is not None else None)}
+    order = [("store", locale)] + [("platform", candidate) for candidate in locales]
+    for source, candidate in order:
+        row = found.get((source, candidate))
+        if row is None:
             continue
-        tried.append(candidate)
-        template = _platform_template(code, candidate)
-        if template is not None:
-            return ResolvedTemplate(code, template.locale, template.subject, template.body_html,
-                                    template.body_text or "", "platform", template.id)
+        key = (source, row.id, row.updated_at)
+        template = resolved_templates.get(key)
+        if template is None:
+            template = _load(code, source, row.id)
+            if template is None:  # deleted between the two queries
+                continue
+            resolved_templates.put(key, template)
+        return template
     return None
 
 
