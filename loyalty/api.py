@@ -20,7 +20,7 @@ from loyalty.models import LoyaltyProgram
 from loyalty.openapi import openapi_document
 from loyalty.public_limits import enroll_limit, program_info_limit, retry_after_seconds
 from loyalty.services.enrollment import EnrollmentData, enroll_customer
-from loyalty.services.programs import get_active_program, get_settings
+from loyalty.services.programs import get_merchant_program
 from platform_core import db as dbmod
 from platform_core.extensions import csrf
 from platform_core.i18n_lazy import _
@@ -109,11 +109,10 @@ def store_program(slug: str):
     store = _store_or_404(slug)
     if store is None:
         return _store_not_found()
-    program = get_active_program(store.merchant_id)
-    if program is None:
+    setup = get_merchant_program(store.merchant_id)
+    if setup.program is None:
         return _program_missing()
-    settings = get_settings(store.merchant_id)
-    body = program_info(program, store, settings.self_enrollment_enabled)
+    body = program_info(setup.program, store, setup.settings.self_enrollment_enabled)
     dbmod.commit()  # get_settings creates the defaults on first use
     response = jsonify(body)
     _program_cache.put(slug, response.get_data())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from contextlib import AbstractContextManager
 from datetime import date
 from typing import Any
 
@@ -20,6 +21,7 @@ from flask_babel import force_locale, format_date, format_decimal
 
 from loyalty.models import LoyaltyCard
 from messaging.models import EmailLog
+from messaging.queueing import email_batch
 from messaging.service import send
 from platform_core.extensions import db
 
@@ -66,6 +68,11 @@ def _recipient_locale(card: LoyaltyCard) -> str:
 
 class LoyaltyNotificationService:
     """Queues the five loyalty emails; every method returns the queued log row."""
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Queue the emails of a ``with`` block with one flush at its end (enrollment sends
+        two); their rows get ids, and their tasks are registered, when the block ends."""
+        return email_batch()
 
     def _queue(self, code: str, card_id: int, **extra: int | date | str) -> EmailLog | None:
         card = db.session.get(LoyaltyCard, card_id)

@@ -23,6 +23,7 @@ from messaging.catalog import get_spec, sample_context
 from messaging.mime import build_mime
 from messaging.models import EmailLog, EmailStatus, EmailTemplate, StoreEmailTemplate
 from messaging.providers import MailProviderError, get_provider
+from messaging.queueing import queue_email
 from messaging.rendering import RenderedEmail, TemplateRenderError, render_email
 from platform_core import db as dbmod
 from platform_core.extensions import db
@@ -175,30 +176,11 @@ def send(code: str, *, recipient: str, locale: str, context: dict[str, Any],
         stored as strings so the task (and any resend) renders the same message.
     :param merchant_id: the merchant the email is sent for (From name, Reply-To).
     :param store_id: the store it is sent for (template override, fallback locale).
-    :return: the queued log row (flushed, so it has an id).
+    :return: the queued log row (flushed, so it has an id, unless inside
+        :func:`messaging.queueing.email_batch`, which flushes its rows together).
     """
-    spec = get_spec(code)
-    unknown = set(context) - spec.variable_names
-    if unknown:
-        raise ValueError(f"{code} does not declare the variables {sorted(unknown)}")
-    if store_id is not None and merchant_id is None:
-        store = db.session.get(Store, store_id)
-        merchant_id = store.merchant_id if store is not None else None
-    values = {name: "" if value is None else str(value) for name, value in context.items()}
-    row = EmailLog(
-        code=code,
-        recipient=recipient.strip(),
-        locale=locale,
-        merchant_id=merchant_id,
-        store_id=store_id,
-        status=EmailStatus.QUEUED,
-        context_json=json.dumps(values, ensure_ascii=False, sort_keys=True),
-        attempts=0,
-    )
-    db.session.add(row)
-    db.session.flush()
-    _enqueue_after_commit(row)
-    return row
+    return queue_email(code, recipient=recipient, locale=locale, context=context,
+                       merchant_id=merchant_id, store_id=store_id)
 
 
 def resend(email_log_id: int, *, staff_user: StaffUser | None = None) -> EmailLog:

@@ -49,17 +49,26 @@ def format_card_number(number: str) -> str:
     return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
 
 
+def random_card_number() -> str:
+    """Random digits plus a Luhn check digit, not checked against existing cards.
+
+    For callers that insert inside a savepoint and retry on the unique constraint's
+    refusal (enrollment): with 9 x 10^14 numbers a clash is that rare.
+    """
+    # First digit non-zero so spreadsheets and scanners never drop a leading zero.
+    payload = str(secrets.randbelow(9) + 1) + "".join(
+        str(secrets.randbelow(10)) for _ in range(CARD_NUMBER_LENGTH - 2)
+    )
+    return payload + luhn_check_digit(payload)
+
+
 def generate_card_number() -> str:
     """A new card number not used by any card yet (random digits plus a Luhn check digit).
 
-    The unique constraint is the final judge under concurrency; enrollment retries on a clash.
+    The unique constraint is the final judge under concurrency.
     """
     while True:
-        # First digit non-zero so spreadsheets and scanners never drop a leading zero.
-        payload = str(secrets.randbelow(9) + 1) + "".join(
-            str(secrets.randbelow(10)) for _ in range(CARD_NUMBER_LENGTH - 2)
-        )
-        number = payload + luhn_check_digit(payload)
+        number = random_card_number()
         exists = db.session.scalar(
             select(LoyaltyCard.id).where(LoyaltyCard.card_number == number)
         )

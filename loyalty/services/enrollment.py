@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
 from loyalty import errors
 from loyalty.models import LoyaltyCard
-from loyalty.services.cards import generate_card_number, get_card_for_customer
+from loyalty.services.cards import random_card_number
 from loyalty.services.ledger import check_store_access, credit_welcome_bonus
-from loyalty.services.programs import get_active_program, get_settings
+from loyalty.services.programs import get_merchant_program
 from loyalty.wallet.service import mark_for_sync
 from messaging.loyalty_notifications import loyalty_notifications
 from platform_core.customers.models import Customer
@@ -69,17 +69,21 @@ def _clean(data: EnrollmentData) -> EnrollmentData:
     )
 
 
-def _customer_by_email(merchant_id: int, email: str) -> Customer | None:
-    return db.session.scalar(
-        select(Customer).where(Customer.merchant_id == merchant_id, Customer.email == email)
-    )
-
-
-def _existing_card(merchant_id: int, email: str) -> LoyaltyCard | None:
-    customer = _customer_by_email(merchant_id, email)
-    if customer is None:
-        return None
-    return get_card_for_customer(merchant_id, customer.id)
+def _customer_and_card(merchant_id: int,
+                       email: str) -> tuple[Customer | None, LoyaltyCard | None]:
+    """The merchant's customer with this email and their card (each may be ``None``)."""
+    row = db.session.execute(
+        select(Customer, LoyaltyCard)
+        .outerjoin(
+            LoyaltyCard,
+            and_(LoyaltyCard.customer_id == Customer.id, LoyaltyCard.merchant_id == merchant_id),
+        )
+        .where(Customer.merchant_id == merchant_id, Customer.email == email)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None, None
+    return row[0], row[1]
 
 
 def _already_enrolled(card: LoyaltyCard) -> EnrollmentResult:
@@ -115,18 +119,20 @@ def enroll_customer(
     merchant_id = store.merchant_id
     if staff_user is not None:
         check_store_access(staff_user, store)
-    settings = get_settings(merchant_id)
+    # Merchant, program and settings in one query; ``setup`` also keeps the merchant in the
+    # session for the emails below (the identity map holds rows only while referenced).
+    setup = get_merchant_program(merchant_id)
     self_service = staff_user is None and source in SELF_ENROLLMENT_SOURCES
-    if self_service and not settings.self_enrollment_enabled:
+    if self_service and not setup.settings.self_enrollment_enabled:
         raise errors.self_enrollment_disabled()
-    program = get_active_program(merchant_id)
+    program = setup.program
     if program is None:
         raise errors.program_missing()
     if not data.accept_terms:
         raise errors.terms_not_accepted()
     data = _clean(data)
 
-    existing = _existing_card(merchant_id, data.email)
+    customer, existing = _customer_and_card(merchant_id, data.email)
     if existing is not None:
         return _already_enrolled(existing)
 
@@ -135,12 +141,12 @@ def enroll_customer(
     for attempt in range(_CARD_NUMBER_ATTEMPTS):
         try:
             with db.session.begin_nested():
-                card = _create_card(store, program.id, data, moment)
+                card = _create_card(store, program.id, customer, data, moment)
             break
         except IntegrityError:
             # Either a concurrent submit of the same email won (then that card is the
             # answer) or the card number clashed (then try another number).
-            existing = _existing_card(merchant_id, data.email)
+            customer, existing = _customer_and_card(merchant_id, data.email)
             if existing is not None:
                 return _already_enrolled(existing)
             if attempt == _CARD_NUMBER_ATTEMPTS - 1:
@@ -149,20 +155,21 @@ def enroll_customer(
 
     bonus = program.welcome_bonus_points if program.uses_points else 0
     if bonus > 0:
-        credit_welcome_bonus(card, bonus, store=store, now=moment)
+        credit_welcome_bonus(card, bonus, store=store, now=moment, new_card=True)
     # The first sync also creates the program's class, which Google needs before the
     # customer can save the pass.
     mark_for_sync(card)
-    loyalty_notifications.enrollment(card.id)
-    if bonus > 0:
-        loyalty_notifications.welcome_bonus(card.id, bonus)
+    with loyalty_notifications.batch():
+        loyalty_notifications.enrollment(card.id)
+        if bonus > 0:
+            loyalty_notifications.welcome_bonus(card.id, bonus)
     return EnrollmentResult(card=card, created=True, welcome_bonus=max(bonus, 0))
 
 
-def _create_card(store: Store, program_id: int, data: EnrollmentData,
-                 moment: datetime) -> LoyaltyCard:
+def _create_card(store: Store, program_id: int, customer: Customer | None,
+                 data: EnrollmentData, moment: datetime) -> LoyaltyCard:
+    """The card, and the customer unless ``customer`` (found by email) is given; flushed."""
     merchant_id = store.merchant_id
-    customer = _customer_by_email(merchant_id, data.email)
     if customer is None:
         locale = data.locale if data.locale in SUPPORTED_LOCALES else store.default_locale
         customer = Customer(
@@ -177,13 +184,14 @@ def _create_card(store: Store, program_id: int, data: EnrollmentData,
             created_at=moment,
             updated_at=moment,
         )
-        db.session.add(customer)
-        db.session.flush()
     card = LoyaltyCard(
         merchant_id=merchant_id,
-        customer_id=customer.id,
+        # The relationship (not the id) lets one flush insert both rows, and keeps the
+        # customer in the session for the emails.
+        customer=customer,
         program_id=program_id,
-        card_number=generate_card_number(),
+        # No look-up first: the unique constraint refuses a clash and the caller retries.
+        card_number=random_card_number(),
         enrolled_at_store_id=store.id,
         last_activity_at=moment,
         created_at=moment,

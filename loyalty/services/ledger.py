@@ -170,9 +170,23 @@ def points_for_amount(amount: Decimal, points_per_euro: Decimal) -> int:
 
 
 def credit_welcome_bonus(
-    card: LoyaltyCard, points: int, *, store: Store | None, now: datetime | None = None
+    card: LoyaltyCard,
+    points: int,
+    *,
+    store: Store | None,
+    now: datetime | None = None,
+    new_card: bool = False,
 ) -> LoyaltyTransaction:
-    """Credit the enrollment bonus (called by enrollment; no staff rules apply)."""
+    """Credit the enrollment bonus (called by enrollment; no staff rules apply).
+
+    :param card: the card to credit; at most one bonus per card (key ``welcome-bonus``).
+    :param points: the bonus (above 0).
+    :param store: where the customer enrolled.
+    :param now: the enrollment time (default: now).
+    :param new_card: the card was created in the current transaction. No other transaction
+        can see it yet, so there is nothing to lock and no earlier bonus to look for; a
+        second bonus would still be refused by the unique ``(card_id, idempotency_key)``.
+    """
     if points <= 0:
         raise errors.invalid_points()
 
@@ -183,6 +197,11 @@ def credit_welcome_bonus(
         return add_ledger_row(card, TransactionType.WELCOME_BONUS, points_delta=points,
                               store=store, idempotency_key="welcome-bonus", now=now)
 
+    if new_card:
+        row = apply(card)
+        db.session.flush()
+        mark_for_sync(card)
+        return row
     return _run(card, "welcome-bonus", apply)
 
 

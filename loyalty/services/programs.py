@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
 from loyalty import errors
@@ -63,6 +64,43 @@ def get_settings(merchant_id: int) -> MerchantLoyaltySettings:
             )
         ).one()
     return settings
+
+
+@dataclass
+class MerchantProgram:
+    """A merchant with its active program and its loyalty settings."""
+
+    merchant: Merchant
+    #: ``None`` when the merchant runs no active program.
+    program: LoyaltyProgram | None
+    settings: MerchantLoyaltySettings
+
+
+def get_merchant_program(merchant_id: int) -> MerchantProgram:
+    """The merchant, its active program and its settings, read with one query.
+
+    The public endpoints need all three on every request; the settings are created with
+    the defaults on first use, as :func:`get_settings` does.
+
+    :param merchant_id: the merchant's id.
+    :raises LookupError: there is no such merchant.
+    """
+    row = db.session.execute(
+        select(Merchant, LoyaltyProgram, MerchantLoyaltySettings)
+        .outerjoin(
+            LoyaltyProgram,
+            and_(LoyaltyProgram.merchant_id == Merchant.id, LoyaltyProgram.is_active.is_(True)),
+        )
+        .outerjoin(MerchantLoyaltySettings, MerchantLoyaltySettings.merchant_id == Merchant.id)
+        .where(Merchant.id == merchant_id)
+        .limit(1)
+    ).first()
+    if row is None:
+        raise LookupError(f"no merchant {merchant_id}")
+    merchant, program, settings = row
+    if settings is None:
+        settings = get_settings(merchant_id)
+    return MerchantProgram(merchant=merchant, program=program, settings=settings)
 
 
 def _validate_program_fields(kind: ProgramKind, fields: dict[str, Any]) -> None:

@@ -134,16 +134,16 @@ def test_lost_race_returns_the_winners_card(session, points_program, dummy_store
     constraint refuses the second customer, the savepoint keeps the transaction usable,
     and the winner's card is returned."""
     winner = enroll_customer(dummy_store, enrollment_data(email="race@example.lu")).card
-    real_lookup = enrollment_module._customer_by_email
+    real_lookup = enrollment_module._customer_and_card
     calls = []
 
     def stale_lookup(merchant_id, email):
-        # The first two looks (the early check and the one before the insert) miss the
-        # other request's customer, as they would while its transaction was not committed.
+        # The look before the insert misses the other request's customer and card, as it
+        # would while that transaction was not committed.
         calls.append(email)
-        return None if len(calls) <= 2 else real_lookup(merchant_id, email)
+        return (None, None) if len(calls) == 1 else real_lookup(merchant_id, email)
 
-    monkeypatch.setattr(enrollment_module, "_customer_by_email", stale_lookup)
+    monkeypatch.setattr(enrollment_module, "_customer_and_card", stale_lookup)
     result = enroll_customer(dummy_store, enrollment_data(email="race@example.lu"))
     assert result.created is False
     assert result.card.id == winner.id
