@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -26,6 +27,8 @@ def main() -> int:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--enrollments", type=int, default=5)
     parser.add_argument("--show", action="store_true", help="print the statements of one run")
+    parser.add_argument("--time", type=int, default=0, metavar="N",
+                        help="also time N enrollments (CPU time of this process)")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="also profile N enrollments with cProfile (top 30 by own time)")
     args = parser.parse_args()
@@ -91,6 +94,13 @@ def main() -> int:
             print("  ", line[:160])
     print(f"enrollment: {per_enrollment:.1f} statements "
           f"({', '.join(f'{k} {v / args.enrollments:g}' for k, v in sorted(kinds.items()))})")
+
+    started = time.process_time()
+    for n in range(100, 100 + args.time):
+        enroll(n)
+    if args.time:
+        print(f"enrollment: {(time.process_time() - started) / args.time * 1000:.2f} ms CPU "
+              f"each in this process (test client, {args.time} enrollments)")
 
     if args.profile:
         import cProfile
