@@ -16,7 +16,7 @@ from email.message import Message
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, literal, select, union_all
+from sqlalchemy import Row, bindparam, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from messaging.catalog import get_spec, sample_context
@@ -89,20 +89,31 @@ class _TemplateCache:
 resolved_templates = _TemplateCache()
 
 
+# Built once: a send only binds values (building the statement cost as much as running it).
+_PLATFORM_CANDIDATES = select(
+    literal("platform").label("source"), EmailTemplate.id, EmailTemplate.locale,
+    EmailTemplate.updated_at,
+).where(EmailTemplate.code == bindparam("code"),
+        EmailTemplate.locale.in_(bindparam("locales", expanding=True)),
+        EmailTemplate.is_active.is_(True))
+_ALL_CANDIDATES = union_all(
+    select(literal("store").label("source"), StoreEmailTemplate.id, StoreEmailTemplate.locale,
+           StoreEmailTemplate.updated_at).where(
+        StoreEmailTemplate.store_id == bindparam("store_id"),
+        StoreEmailTemplate.code == bindparam("code"),
+        StoreEmailTemplate.locale == bindparam("locale")),
+    _PLATFORM_CANDIDATES,
+)
+
+
 def _candidates(code: str, locale: str, locales: list[str],
                 store_id: int | None) -> list[Row[Any]]:
     """(source, id, locale, updated_at) of every template that could serve this send."""
-    platform = select(literal("platform").label("source"), EmailTemplate.id,
-                      EmailTemplate.locale, EmailTemplate.updated_at).where(
-        EmailTemplate.code == code, EmailTemplate.locale.in_(locales),
-        EmailTemplate.is_active.is_(True))
     if store_id is None:
-        return list(db.session.execute(platform))
-    override = select(literal("store").label("source"), StoreEmailTemplate.id,
-                      StoreEmailTemplate.locale, StoreEmailTemplate.updated_at).where(
-        StoreEmailTemplate.store_id == store_id, StoreEmailTemplate.code == code,
-        StoreEmailTemplate.locale == locale)
-    return list(db.session.execute(union_all(override, platform)))
+        return list(db.session.execute(_PLATFORM_CANDIDATES,
+                                       {"code": code, "locales": locales}))
+    return list(db.session.execute(_ALL_CANDIDATES, {"code": code, "locales": locales,
+                                                     "store_id": store_id, "locale": locale}))
 
 
 def _load(code: str, source: str, template_id: int) -> ResolvedTemplate | None:
