@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import flash
 from flask_admin import Admin
 from flask_admin.contrib.sqla import filters
 from flask_login import current_user
@@ -27,6 +28,7 @@ from admin_views.tenancy_support import (
     role_options,
     store_list,
 )
+from platform_core.auth.services import invite_staff_user
 from platform_core.customers.models import Customer
 from platform_core.customers.services import CustomerError, check_customer_email
 from platform_core.extensions import db
@@ -231,7 +233,10 @@ class StaffUserAdmin(TenancyModelView):
         if not current_user.is_platform_admin:
             # Merchant admins hand out merchant roles only.
             form.role.choices = [c for c in role_options() if c[0] != StaffRole.PLATFORM_ADMIN]
-        if not creating:
+        if creating:
+            form.password.description = _("Leave empty to email an invitation: the person "
+                                          "then chooses their own password.")
+        else:
             form.password.label.text = _("New password")
             form.password.description = _("Leave empty to keep the current password.")
         return form
@@ -256,7 +261,10 @@ class StaffUserAdmin(TenancyModelView):
 
     def create_model(self, form: Any) -> Any:
         try:
-            user = create_staff_user(password=form.password.data or "", **self._values(form))
+            if form.password.data:
+                user = create_staff_user(password=form.password.data, **self._values(form))
+            else:
+                user = invite_staff_user(**self._values(form))
             self.on_model_change(form, user, True)
             db.session.commit()
         except StaffUserError as exc:
@@ -264,6 +272,8 @@ class StaffUserAdmin(TenancyModelView):
             add_field_error(form, exc.field, str(exc))
             return False
         self.after_model_change(form, user, True)
+        if not form.password.data:
+            flash(_("An invitation was sent to %(email)s.", email=user.email), "success")
         return user
 
     def update_model(self, form: Any, model: StaffUser) -> bool:

@@ -98,6 +98,8 @@ class Config:
     RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "5/minute")
     RATELIMIT_ENROLL = env_str("RATELIMIT_ENROLL", "10/minute")
     RATELIMIT_PROGRAM_INFO = env_str("RATELIMIT_PROGRAM_INFO", "30/minute")
+    #: "Forgot your password?" requests, per client address and per email asked for.
+    RATELIMIT_PASSWORD_RESET = env_str("RATELIMIT_PASSWORD_RESET", "5/hour")
     #: How many reverse proxies in front of the app may set X-Forwarded-For.
     TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
@@ -116,6 +118,9 @@ class Config:
     PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     #: Signed card-page links stay valid this many days.
     CARD_LINK_MAX_AGE_DAYS = env_int("CARD_LINK_MAX_AGE_DAYS", 90)
+    #: Password reset links stay valid this many hours; invitations this many days.
+    PASSWORD_RESET_MAX_AGE_HOURS = env_int("PASSWORD_RESET_MAX_AGE_HOURS", 2)
+    INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
     #: The public program-info answer is cached per worker this many seconds (0 = off).
     PROGRAM_INFO_CACHE_SECONDS = env_int("PROGRAM_INFO_CACHE_SECONDS", 10)
 

@@ -98,6 +98,8 @@ def logout():
 
 @bp.errorhandler(RateLimitExceeded)
 def _too_many_attempts(exc: RateLimitExceeded) -> Any:
+    if request.endpoint == "auth.forgot_password":
+        return render_template("auth/password_too_many.html"), 429
     return render_template("errors/429.html"), 429
 
 
@@ -107,4 +109,11 @@ def _csrf_failed(exc: CSRFError) -> Any:
     flash(_("The form expired. Please try again."), "warning")
     if request.endpoint == "auth.login":
         return render_template("auth/login.html", form=LoginForm(formdata=None)), 400
+    if request.endpoint in {"auth.forgot_password", "auth.reset_password",
+                            "auth.accept_invitation"}:
+        return redirect(request.path), 303
     return redirect(url_for("auth.login")), 303
+
+
+# The password pages register their routes on ``bp``.
+from platform_core.auth import password_views  # noqa: E402,F401
