@@ -13,11 +13,11 @@ import ssl
 import threading
 from collections.abc import Mapping
 from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
-from messaging.mime import message_bytes
+from messaging.mime import OutgoingEmail, message_bytes
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class MailProviderError(Exception):
 
 
 class MailProvider(Protocol):
-    def send(self, message: Message, *, sender: str, recipients: list[str]) -> None:
+    def send(self, message: OutgoingEmail, *, sender: str, recipients: list[str]) -> None:
         """Hand ``message`` over for delivery, or raise :class:`MailProviderError`."""
 
 
@@ -86,9 +86,8 @@ class SmtpProvider:
         if conn is not None:
             conn.close()
 
-    def send(self, message: Message, *, sender: str, recipients: list[str]) -> None:
-        # Serialized once, with CRLF line ends: ``sendmail`` passes bytes through unchanged
-        # (``send_message`` would serialize again, through the slower modern policy).
+    def send(self, message: OutgoingEmail, *, sender: str, recipients: list[str]) -> None:
+        # Already CRLF and 7-bit: ``sendmail`` passes the bytes through unchanged.
         data = message_bytes(message)
         reused = getattr(self._local, "conn", None) is not None
         try:
@@ -120,7 +119,7 @@ class FileProvider:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
 
-    def send(self, message: Message, *, sender: str, recipients: list[str]) -> None:
+    def send(self, message: OutgoingEmail, *, sender: str, recipients: list[str]) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             stem = re.sub(r"[^A-Za-z0-9.@-]+", "_", str(message["Message-ID"] or "message"))
@@ -144,7 +143,7 @@ def clear_outbox() -> None:
 class MemoryProvider:
     """Appends messages to :data:`outbox` (tests), serialized and parsed back as received."""
 
-    def send(self, message: Message, *, sender: str, recipients: list[str]) -> None:
+    def send(self, message: OutgoingEmail, *, sender: str, recipients: list[str]) -> None:
         received = message_from_bytes(message_bytes(message), policy=policy.default)
         with _outbox_lock:
             outbox.append(received)  # type: ignore[arg-type]

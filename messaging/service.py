@@ -12,7 +12,6 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from email.message import Message
 from typing import Any
 
 from flask import current_app
@@ -20,7 +19,7 @@ from sqlalchemy import Row, bindparam, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from messaging.catalog import get_spec, sample_context
-from messaging.mime import build_mime
+from messaging.mime import OutgoingEmail, build_mime
 from messaging.models import EmailLog, EmailStatus, EmailTemplate, StoreEmailTemplate
 from messaging.providers import MailProviderError, get_provider
 from messaging.queueing import queue_email
@@ -229,7 +228,7 @@ def resend(email_log_id: int, *, staff_user: StaffUser | None = None) -> EmailLo
 # --- delivery ---------------------------------------------------------------------------
 
 
-def build_message(row: EmailLog, rendered: RenderedEmail, *, mail_from: str) -> Message:
+def build_message(row: EmailLog, rendered: RenderedEmail, *, mail_from: str) -> OutgoingEmail:
     """The MIME message for ``row``: multipart/alternative, UTF-8, From the merchant's name."""
     merchant = row.merchant
     return build_mime(
