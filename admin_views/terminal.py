@@ -185,16 +185,7 @@ class TerminalView(BaseView):
                 try:
                     result = enrollment.enroll_customer(
                         store,
-                        enrollment.EnrollmentData(
-                            email=form.email.data,
-                            first_name=form.first_name.data,
-                            last_name=form.last_name.data,
-                            locale=form.preferred_locale.data,
-                            marketing_consent=form.marketing_consent.data,
-                            accept_terms=form.accept_terms.data,
-                            phone=form.phone.data or None,
-                            birthday=form.birthday.data,
-                        ),
+                        form.to_enrollment_data(),
                         staff_user=current_user._get_current_object(),
                         source="staff",
                     )

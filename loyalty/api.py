@@ -19,7 +19,7 @@ from loyalty.forms import api_errors, form_from_json
 from loyalty.models import LoyaltyProgram
 from loyalty.openapi import openapi_document
 from loyalty.public_limits import enroll_limit, program_info_limit, retry_after_seconds
-from loyalty.services.enrollment import EnrollmentData, enroll_customer
+from loyalty.services.enrollment import enroll_customer
 from loyalty.services.programs import get_merchant_program
 from platform_core import db as dbmod
 from platform_core.extensions import csrf
@@ -179,16 +179,7 @@ def store_enroll(slug: str):
     if errors:
         return jsonify(errors=errors), 422
 
-    data = EnrollmentData(
-        email=form.email.data,
-        first_name=form.first_name.data,
-        last_name=form.last_name.data,
-        locale=form.preferred_locale.data,
-        marketing_consent=bool(form.marketing_consent.data),
-        accept_terms=bool(form.accept_terms.data),
-        phone=form.phone.data or None,
-        birthday=form.birthday.data,
-    )
+    data = form.to_enrollment_data()
     try:
         # The service checks the active program and the merchant's self-enrollment switch.
         result = enroll_customer(store, data, source="api")

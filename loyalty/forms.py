@@ -17,6 +17,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from loyalty.services.enrollment import EnrollmentData
 from platform_core.forms import BaseForm
 from platform_core.i18n import LANGUAGE_NAMES, current_locale_code
 from platform_core.i18n_lazy import _l
@@ -114,6 +115,19 @@ class EnrollmentForm(BaseForm):
         _l("I accept the terms and conditions"),
         validators=[DataRequired(message=_l("You need to accept the terms to join."))],
     )
+
+    def to_enrollment_data(self) -> EnrollmentData:
+        """What the enrollment service needs, from a validated form."""
+        return EnrollmentData(
+            email=self.email.data,
+            first_name=self.first_name.data,
+            last_name=self.last_name.data,
+            locale=self.preferred_locale.data,
+            marketing_consent=bool(self.marketing_consent.data),
+            accept_terms=bool(self.accept_terms.data),
+            phone=self.phone.data or None,
+            birthday=self.birthday.data,
+        )
 
     def validate_preferred_locale(self, field: SelectField) -> None:
         if field.data not in LANGUAGE_NAMES:

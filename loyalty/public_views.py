@@ -17,7 +17,7 @@ from loyalty.models import LoyaltyCard, LoyaltyProgram
 from loyalty.public_display import brand_color, card_view, earn_summary
 from loyalty.public_limits import enroll_limit, retry_after_seconds
 from loyalty.services.cards import card_history
-from loyalty.services.enrollment import EnrollmentData, enroll_customer
+from loyalty.services.enrollment import enroll_customer
 from loyalty.services.programs import get_active_program, get_settings
 from platform_core import db as dbmod
 from platform_core.i18n import current_locale_code, normalise_locale
@@ -115,7 +115,7 @@ def enrollment_page(store: Store):
     status = 200
     if form.validate_on_submit():
         try:
-            result = enroll_customer(store, _enrollment_data(form), source="web")
+            result = enroll_customer(store, form.to_enrollment_data(), source="web")
             dbmod.commit()
         except LoyaltyError as err:
             dbmod.rollback()
@@ -143,19 +143,6 @@ def enrollment_page(store: Store):
     action = url_for("loyalty_public.enroll", slug=store.slug)
     return _page("enroll.html", status, program=program, form=form, form_error=form_error,
                  action=action, **context)
-
-
-def _enrollment_data(form: EnrollmentForm) -> EnrollmentData:
-    return EnrollmentData(
-        email=form.email.data,
-        first_name=form.first_name.data,
-        last_name=form.last_name.data,
-        locale=form.preferred_locale.data,
-        marketing_consent=bool(form.marketing_consent.data),
-        accept_terms=bool(form.accept_terms.data),
-        phone=form.phone.data or None,
-        birthday=form.birthday.data,
-    )
 
 
 @bp.route("/card/<token>")
