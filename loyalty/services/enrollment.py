@@ -137,11 +137,17 @@ def enroll_customer(
         return _already_enrolled(existing)
 
     moment = now or utcnow()
+    bonus = program.welcome_bonus_points if program.uses_points else 0
     card = None
     for attempt in range(_CARD_NUMBER_ATTEMPTS):
         try:
             with db.session.begin_nested():
                 card = _create_card(store, program.id, customer, data, moment)
+                if bonus > 0:
+                    # Before the card's first flush: customer, card (with the bonus) and the
+                    # ledger row go in with one flush, inside this savepoint.
+                    credit_welcome_bonus(card, bonus, store=store, now=moment, new_card=True)
+                db.session.flush()
             break
         except IntegrityError:
             # Either a concurrent submit of the same email won (then that card is the
@@ -153,9 +159,6 @@ def enroll_customer(
                 raise
     assert card is not None
 
-    bonus = program.welcome_bonus_points if program.uses_points else 0
-    if bonus > 0:
-        credit_welcome_bonus(card, bonus, store=store, now=moment, new_card=True)
     # The first sync also creates the program's class, which Google needs before the
     # customer can save the pass.
     mark_for_sync(card)
@@ -168,7 +171,8 @@ def enroll_customer(
 
 def _create_card(store: Store, program_id: int, customer: Customer | None,
                  data: EnrollmentData, moment: datetime) -> LoyaltyCard:
-    """The card, and the customer unless ``customer`` (found by email) is given; flushed."""
+    """The card, and the customer unless ``customer`` (found by email) is given; added to
+    the session, not flushed."""
     merchant_id = store.merchant_id
     if customer is None:
         locale = data.locale if data.locale in SUPPORTED_LOCALES else store.default_locale
@@ -193,10 +197,13 @@ def _create_card(store: Store, program_id: int, customer: Customer | None,
         # No look-up first: the unique constraint refuses a clash and the caller retries.
         card_number=random_card_number(),
         enrolled_at_store_id=store.id,
+        # Set here rather than by the column defaults, which apply only at the INSERT: the
+        # welcome bonus adds to them before.
+        points_balance=0,
+        total_points_earned=0,
         last_activity_at=moment,
         created_at=moment,
         updated_at=moment,
     )
     db.session.add(card)
-    db.session.flush()
     return card

@@ -153,6 +153,10 @@ def add_ledger_row(
         created_at=now or utcnow(),
         **extra,
     )
+    if card.id is None:
+        # A card not flushed yet (enrollment): through the relationship, one flush inserts
+        # the card first and fills in this row's card_id.
+        row.card = card
     db.session.add(row)
     return row
 
@@ -183,9 +187,11 @@ def credit_welcome_bonus(
     :param points: the bonus (above 0).
     :param store: where the customer enrolled.
     :param now: the enrollment time (default: now).
-    :param new_card: the card was created in the current transaction. No other transaction
-        can see it yet, so there is nothing to lock and no earlier bonus to look for; a
-        second bonus would still be refused by the unique ``(card_id, idempotency_key)``.
+    :param new_card: the card was created in the current transaction, flushed or not. No
+        other transaction can see it yet, so there is nothing to lock and no earlier bonus
+        to look for; a second bonus would still be refused by the unique
+        ``(card_id, idempotency_key)``. An unflushed card is inserted with the bonus
+        already on it, by the same flush as its ledger row.
     """
     if points <= 0:
         raise errors.invalid_points()
