@@ -15,6 +15,7 @@ from loyalty.models import LoyaltyTransaction, TransactionType
 from loyalty.services.ledger import (
     add_stamps,
     adjust_points,
+    credit_welcome_bonus,
     earn_points,
     redeem_points,
     redeem_stamp_reward,
@@ -326,3 +327,17 @@ def test_database_refuses_negative_balance_even_bypassing_services(session, card
     count = session.scalar(select(func.count()).select_from(LoyaltyTransaction)
                            .where(LoyaltyTransaction.card_id == card.id))
     assert count == 1
+
+
+def test_welcome_bonus_is_credited_once_per_card(session, card, dummy_store):
+    """Enrollment skips the look-up for a card it has just created; the database still
+    refuses a second bonus on a card that has one, and the first one stays."""
+    first = _rows(session, card)[0]
+    assert credit_welcome_bonus(card, 50, store=dummy_store) is first  # a retry: same row
+    with pytest.raises(IntegrityError), session.begin_nested():
+        credit_welcome_bonus(card, 50, store=dummy_store, new_card=True)
+    session.refresh(card)
+    assert card.points_balance == 50
+    assert [(r.type, r.points_delta) for r in _rows(session, card)] == [
+        (TransactionType.WELCOME_BONUS, 50)]
+    assert verify_ledger().ok
