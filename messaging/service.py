@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Row, bindparam, literal, select, union_all
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from messaging.catalog import get_spec, sample_context
 from messaging.mime import OutgoingEmail, build_mime
@@ -254,6 +254,29 @@ def _render_row(row: EmailLog) -> RenderedEmail:
     return render_email(template.subject, template.body_html, template.body_text, values)
 
 
+# One query for the row, its store and its merchant: every send needs all three. Selected as
+# three entities rather than with ``joinedload``, whose eager-loading setup is rebuilt on each
+# execution and cost more than the query itself.
+_ROW_STORE_MERCHANT = (
+    select(EmailLog, Store, Merchant)
+    .outerjoin(Store, EmailLog.store_id == Store.id)
+    .outerjoin(Merchant, EmailLog.merchant_id == Merchant.id)
+    .where(EmailLog.id == bindparam("email_log_id"))
+)
+
+
+def _load_for_delivery(email_log_id: int) -> EmailLog | None:
+    found = db.session.execute(_ROW_STORE_MERCHANT, {"email_log_id": email_log_id}).first()
+    if found is None:
+        return None
+    row, store, merchant = found
+    # Attached as loaded (not as changes): the identity map holds objects weakly, so without
+    # these references ``row.store`` would be fetched again.
+    set_committed_value(row, "store", store)
+    set_committed_value(row, "merchant", merchant)
+    return row
+
+
 def deliver(email_log_id: int, *, final_attempt: bool = True) -> EmailLog | None:
     """Render and send one queued email; the caller commits.
 
@@ -267,9 +290,7 @@ def deliver(email_log_id: int, *, final_attempt: bool = True) -> EmailLog | None
     :param final_attempt: whether no retry follows this attempt.
     :return: the row, or ``None`` if it no longer exists.
     """
-    # One query for the row, its store and its merchant: every send needs all three.
-    row = db.session.get(EmailLog, email_log_id, options=[joinedload(EmailLog.store),
-                                                          joinedload(EmailLog.merchant)])
+    row = _load_for_delivery(email_log_id)
     if row is None:
         log.warning("email log %s vanished before it was sent", email_log_id)
         return None
