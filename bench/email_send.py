@@ -253,9 +253,18 @@ def main(argv: list[str] | None = None) -> int:
     consumer = None
     try:
         with app.app_context():
-            card_ids = _build_world(count)
+            warm_up_card, *card_ids = _build_world(count + 1)
             consumer = _start_consumer(env, workdir / "consumer.log", args.workers)
-            time.sleep(1.5)  # the consumer imports the app before it polls
+            # One email before the clock starts: the consumer builds its app and opens its SMTP
+            # connection on its first task; the rates are about the messages after that.
+            handler.reset(1)
+            loyalty_notifications.enrollment(warm_up_card)
+            dbmod.commit()
+            if not handler.done.wait(60):
+                print(f"the warm-up email never arrived; see {workdir / 'consumer.log'}")
+                return 1
+            time.sleep(0.2)  # its row commits after the SMTP server answered
+            handler.reset(count)
 
             # The log rows are written first (what enrollments do in their requests); the
             # clock starts at the commit that enqueues their send tasks.
@@ -274,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             time.sleep(0.5)  # let the last task commit its row
             db.session.expire_all()
-            rows = db.session.scalars(select(EmailLog).order_by(EmailLog.id)).all()
+            rows = db.session.scalars(select(EmailLog).order_by(EmailLog.id)).all()[1:]
             sent = sum(1 for r in rows if r.status == EmailStatus.SENT)
 
             mail_from = app.config["MAIL_FROM"]
