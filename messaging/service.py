@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, bindparam, literal, select, union_all
+from sqlalchemy import Row, and_, bindparam, literal, select, union_all
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from messaging.catalog import get_spec, sample_context
@@ -153,17 +154,21 @@ def resolve_template(code: str, locale: str, *, store: Store | None = None,
     order = [("store", locale)] + [("platform", candidate) for candidate in locales]
     for source, candidate in order:
         row = found.get((source, candidate))
-        if row is None:
-            continue
-        key = (source, row.id, row.updated_at)
-        template = resolved_templates.get(key)
-        if template is None:
-            template = _load(code, source, row.id)
-            if template is None:  # deleted between the two queries
-                continue
-            resolved_templates.put(key, template)
-        return template
+        template = _cached(code, source, row.id, row.updated_at) if row is not None else None
+        if template is not None:
+            return template
     return None
+
+
+def _cached(code: str, source: str, template_id: int, updated_at: Any) -> ResolvedTemplate | None:
+    """The template ``template_id`` as saved at ``updated_at``, from memory when it can be."""
+    key = (source, template_id, updated_at)
+    template = resolved_templates.get(key)
+    if template is None:
+        template = _load(code, source, template_id)
+        if template is not None:  # None: deleted since its timestamp was read
+            resolved_templates.put(key, template)
+    return template
 
 
 # --- queueing ---------------------------------------------------------------------------
@@ -242,8 +247,11 @@ def build_message(row: EmailLog, rendered: RenderedEmail, *, mail_from: str) -> 
     )
 
 
-def _render_row(row: EmailLog) -> RenderedEmail:
-    template = resolve_template(row.code, row.locale, store=row.store, merchant=row.merchant)
+def _render_row(row: EmailLog, template: ResolvedTemplate | None = None) -> RenderedEmail:
+    if template is None:
+        # The fallbacks (store's language, English) or a template changed meanwhile.
+        template = resolve_template(row.code, row.locale, store=row.store,
+                                    merchant=row.merchant)
     if template is None:
         raise TemplateRenderError("code", f"no active template for {row.code} ({row.locale})")
     context = json.loads(row.context_json or "{}")
@@ -254,27 +262,45 @@ def _render_row(row: EmailLog) -> RenderedEmail:
     return render_email(template.subject, template.body_html, template.body_text, values)
 
 
-# One query for the row, its store and its merchant: every send needs all three. Selected as
-# three entities rather than with ``joinedload``, whose eager-loading setup is rebuilt on each
-# execution and cost more than the query itself.
-_ROW_STORE_MERCHANT = (
-    select(EmailLog, Store, Merchant)
+_override = aliased(StoreEmailTemplate)
+_platform = aliased(EmailTemplate)
+
+# One query for what a send needs: the row, its store, its merchant, and the id and timestamp
+# of the two templates that serve most sends (the store's override and the platform template,
+# both in the recipient's language; the unique constraints make each at most one row). The
+# entities are selected as such rather than with ``joinedload``, whose eager-loading setup is
+# rebuilt on each execution and cost more than the query itself.
+_ROW_FOR_DELIVERY = (
+    select(EmailLog, Store, Merchant, _override.id, _override.updated_at, _platform.id,
+           _platform.updated_at)
     .outerjoin(Store, EmailLog.store_id == Store.id)
     .outerjoin(Merchant, EmailLog.merchant_id == Merchant.id)
+    .outerjoin(_override, and_(_override.store_id == EmailLog.store_id,
+                               _override.code == EmailLog.code,
+                               _override.locale == EmailLog.locale))
+    .outerjoin(_platform, and_(_platform.code == EmailLog.code,
+                               _platform.locale == EmailLog.locale,
+                               _platform.is_active.is_(True)))
     .where(EmailLog.id == bindparam("email_log_id"))
 )
 
 
-def _load_for_delivery(email_log_id: int) -> EmailLog | None:
-    found = db.session.execute(_ROW_STORE_MERCHANT, {"email_log_id": email_log_id}).first()
+def _load_for_delivery(email_log_id: int) -> tuple[EmailLog | None, ResolvedTemplate | None]:
+    """The row (with its store and merchant), and its template when the first choice exists."""
+    found = db.session.execute(_ROW_FOR_DELIVERY, {"email_log_id": email_log_id}).first()
     if found is None:
-        return None
-    row, store, merchant = found
+        return None, None
+    row, store, merchant, override_id, override_at, platform_id, platform_at = found
     # Attached as loaded (not as changes): the identity map holds objects weakly, so without
     # these references ``row.store`` would be fetched again.
     set_committed_value(row, "store", store)
     set_committed_value(row, "merchant", merchant)
-    return row
+    template = None
+    if override_id is not None and store is not None:
+        template = _cached(row.code, "store", override_id, override_at)
+    elif platform_id is not None:
+        template = _cached(row.code, "platform", platform_id, platform_at)
+    return row, template
 
 
 def deliver(email_log_id: int, *, final_attempt: bool = True) -> EmailLog | None:
@@ -290,7 +316,7 @@ def deliver(email_log_id: int, *, final_attempt: bool = True) -> EmailLog | None
     :param final_attempt: whether no retry follows this attempt.
     :return: the row, or ``None`` if it no longer exists.
     """
-    row = _load_for_delivery(email_log_id)
+    row, template = _load_for_delivery(email_log_id)
     if row is None:
         log.warning("email log %s vanished before it was sent", email_log_id)
         return None
@@ -298,7 +324,7 @@ def deliver(email_log_id: int, *, final_attempt: bool = True) -> EmailLog | None
         return row
     config = current_app.config
     try:
-        rendered = _render_row(row)
+        rendered = _render_row(row, template)
     except TemplateRenderError as exc:
         row.attempts += 1
         row.status = EmailStatus.FAILED
