@@ -199,6 +199,19 @@ def bulk_cards(dsn: str, count: int) -> float:
     return time.perf_counter() - started
 
 
+def postgres_durability(dsn: str) -> str:
+    """The throwaway server's durability settings, printed with the figures: it runs with
+    fsync and synchronous_commit off (``scripts/pg-throwaway.sh``), unlike production."""
+    import psycopg
+
+    names = ("fsync", "synchronous_commit", "full_page_writes")
+    with psycopg.connect(dsn.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        values = [conn.execute(f"SHOW {name}").fetchone()[0] for name in names]
+    durable = all(value == "on" for value in values)
+    return ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True)) + (
+        "" if durable else " (throwaway settings: commits do not wait for the disk)")
+
+
 # --- load --------------------------------------------------------------------------------
 @dataclass
 class Scenario:
@@ -215,6 +228,12 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     seconds: float = 0.0
+    #: CPU time the load generator itself used (all client processes).
+    client_cpu_seconds: float = 0.0
+
+    @property
+    def client_cores(self) -> float:
+        return self.client_cpu_seconds / self.seconds if self.seconds else 0.0
 
     @property
     def rps(self) -> float:
@@ -269,11 +288,12 @@ def _client_thread(port: int, scenario: Scenario, worker: int, stop_at: float,
     conn.close()
 
 
-def _client_process(args: tuple) -> tuple[list[float], int]:
+def _client_process(args: tuple) -> tuple[list[float], int, float]:
     port, key, first_worker, threads, start_at, duration = args
     scenario = SCENARIOS[key]
     while time.time() < start_at:  # all processes start together
         time.sleep(0.001)
+    cpu_started = time.process_time()
     stop_at = time.perf_counter() + duration
     latencies: list[float] = []
     errors: list[int] = []
@@ -284,7 +304,7 @@ def _client_process(args: tuple) -> tuple[list[float], int]:
         thread.start()
     for thread in pool:
         thread.join()
-    return latencies, len(errors)
+    return latencies, len(errors), time.process_time() - cpu_started
 
 
 def drive(port: int, key: str, clients: int, duration: float, processes: int) -> Result:
@@ -300,9 +320,10 @@ def drive(port: int, key: str, clients: int, duration: float, processes: int) ->
     with get_context("fork").Pool(processes) as pool:
         parts = pool.map(_client_process, jobs)
     result = Result(SCENARIOS[key].name, seconds=duration)
-    for latencies, errors in parts:
+    for latencies, errors, cpu_seconds in parts:
         result.latencies.extend(latencies)
         result.errors += errors
+        result.client_cpu_seconds += cpu_seconds
     return result
 
 
@@ -356,6 +377,7 @@ def main() -> int:
     parser.add_argument("--page-requests", type=int, default=50)
     args = parser.parse_args()
 
+    load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     tmp = Path(tempfile.mkdtemp(prefix="bench-public-"))
     tmp.chmod(0o755)  # PostgreSQL runs as the postgres user and must reach its directory
     try:
@@ -379,6 +401,7 @@ def main() -> int:
                            env=env, check=True, stdout=subprocess.DEVNULL)
             seed(env)
             load_seconds = bulk_cards(dsn, args.cards)
+            pg_settings = postgres_durability(dsn)
             print(f"Loaded {args.cards:,} cards with COPY in {load_seconds:.1f} s")
 
             with gunicorn(env, args.workers, args.threads) as port:
@@ -400,10 +423,14 @@ def main() -> int:
     print(f"gunicorn gthread: {args.workers} workers x {args.threads} threads; "
           f"{args.clients} clients for {args.duration:.0f} s per endpoint; "
           f"{os.cpu_count()} CPUs shared by server, database and clients")
-    print(f"{'endpoint':38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(f"PostgreSQL: {pg_settings}; load average before the run: {load_before}")
+    print(f"{'endpoint':38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+          f"{'client CPU':>10}")
     for result in results.values():
         print(f"{result.name:38} {result.rps:8.0f} {result.pct(50):8.1f} {result.pct(99):8.1f} "
-              f"{result.errors:7d}")
+              f"{result.errors:7d} {result.client_cores:8.2f} c")
+    print("(client CPU: cores the load generator used itself, out of the machine's "
+          f"{os.cpu_count()})")
     print()
     print(f"{'console card list (' + format(args.cards, ',') + ' cards)':38} "
           f"{'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
