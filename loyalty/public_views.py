@@ -18,7 +18,7 @@ from loyalty.public_display import brand_color, card_view, earn_summary
 from loyalty.public_limits import enroll_limit, retry_after_seconds
 from loyalty.services.cards import card_history
 from loyalty.services.enrollment import enroll_customer
-from loyalty.services.programs import get_active_program, get_settings
+from loyalty.services.programs import get_merchant_program
 from platform_core import db as dbmod
 from platform_core.i18n import current_locale_code, normalise_locale
 from platform_core.i18n_lazy import _
@@ -86,7 +86,9 @@ def enrollment_page(store: Store):
 
     Also answers ``GET /`` on a host listed in StoreDomain (``platform_core.public``).
     """
-    program = get_active_program(store.merchant_id)
+    # Merchant, program and settings with one query.
+    setup = get_merchant_program(store.merchant_id)
+    program = setup.program
     if program is None:
         return message_page(
             _("No loyalty program here yet"),
@@ -94,10 +96,10 @@ def enrollment_page(store: Store):
               store=store.name),
             404,
         )
-    settings = get_settings(store.merchant_id)
-    dbmod.commit()  # get_settings creates the defaults on first use
+    settings = setup.settings
+    dbmod.commit()  # the settings are created with the defaults on first use
     context = {
-        "merchant_name": store.merchant.name,
+        "merchant_name": setup.merchant.name,
         "store_name": store.name,
         "earn_lines": earn_summary(program),
     }
