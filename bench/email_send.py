@@ -70,12 +70,15 @@ class _CountingHandler:
     def __init__(self, expected: int) -> None:
         self.expected = expected
         self.count = 0
+        #: Every recipient seen: each card has its own address, so a repeat is a double send.
+        self.recipients: set[str] = set()
         self.done = threading.Event()
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:
             self.count += 1
+            self.recipients.update(envelope.rcpt_tos)
             if self.count >= self.expected:
                 self.done.set()
         return "250 OK"
@@ -83,6 +86,7 @@ class _CountingHandler:
     def reset(self, expected: int) -> None:
         with self._lock:
             self.count = 0
+            self.recipients = set()
             self.expected = expected
             self.done.clear()
 
@@ -281,14 +285,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"consumer delivered only {handler.count}/{count} messages in "
                       f"{args.timeout:.0f} s; see {workdir / 'consumer.log'}")
                 return 1
-            time.sleep(0.5)  # let the last task commit its row
+            time.sleep(0.5)  # let the last task commit its row (and any retry show up)
+            smtp_deliveries, distinct = handler.count, len(handler.recipients)
             db.session.expire_all()
             rows = db.session.scalars(select(EmailLog).order_by(EmailLog.id)).all()[1:]
             sent = sum(1 for r in rows if r.status == EmailStatus.SENT)
 
             mail_from = app.config["MAIL_FROM"]
-            messages = _bare_messages(rows, mail_from)
-            same_build = _consumer_messages(rows, mail_from)
+            # The floors send what was sent (a row the consumer failed to record has no body).
+            sent_rows = [r for r in rows if r.status == EmailStatus.SENT]
+            messages = _bare_messages(sent_rows, mail_from)
+            same_build = _consumer_messages(sent_rows, mail_from)
         from messaging.mime import message_bytes
 
         bare_seconds = _bare_loop(port, handler, messages, mail_from, args.timeout)
@@ -304,12 +311,13 @@ def main(argv: list[str] | None = None) -> int:
     db_name = env["DATABASE_URL"].partition(":")[0]
     queue_name = env["HUEY_URL"].partition(":")[0]
     consumer_rate = count / consumer_seconds
-    bare_rate = count / bare_seconds
-    same_rate = count / same_seconds
+    bare_rate = len(messages) / bare_seconds
+    same_rate = len(messages) / same_seconds
     ratio = bare_rate / consumer_rate
     label = f"huey consumer ({args.workers} thread{'s' if args.workers > 1 else ''}):"
     print(f"storage:                  database {db_name}, huey queue {queue_name}")
-    print(f"messages:                 {count} (log rows sent: {sent})")
+    print(f"messages:                 {count} (log rows sent: {sent}; SMTP deliveries: "
+          f"{smtp_deliveries}, distinct recipients: {distinct})")
     print(f"queueing the log rows:    {queue_seconds:6.2f} s (not part of the rates)")
     print(f"{label:<26}{consumer_seconds:6.2f} s  {consumer_rate:8.1f} msg/s")
     print(f"bare smtplib loop:        {bare_seconds:6.2f} s  {bare_rate:8.1f} msg/s"
@@ -318,8 +326,9 @@ def main(argv: list[str] | None = None) -> int:
           "  (consumer's MIME code, sendmail)")
     print(f"ratio bare/consumer:      {ratio:6.2f}x   (same MIME: "
           f"{same_rate / consumer_rate:.2f}x)")
-    ok = consumer_rate >= TARGET_RATE and ratio <= TARGET_RATIO and sent == count
-    print(f"targets (>= {TARGET_RATE:.0f} msg/s, <= {TARGET_RATIO:.0f}x, all sent): "
+    ok = (consumer_rate >= TARGET_RATE and ratio <= TARGET_RATIO and sent == count
+          and smtp_deliveries == distinct == count)
+    print(f"targets (>= {TARGET_RATE:.0f} msg/s, <= {TARGET_RATIO:.0f}x, all sent once): "
           f"{'met' if ok else 'NOT met'}")
     return 0 if ok else 1
 
