@@ -55,6 +55,12 @@ def _init_extensions(app: Flask) -> None:
     from platform_core.huey import huey
     from platform_core.i18n import init_i18n
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # The web app and the consumer share SQLite's write lock: wait up to 30 s for it
+        # instead of failing after pysqlite's default 5 s.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _enable_sqlite_foreign_keys(app)
@@ -91,7 +97,11 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front. A deferred transaction that reads, then
+        # writes, fails with "database is locked" when another process (the consumer)
+        # writes meanwhile, without waiting; an email task would then be retried after SMTP
+        # had accepted the message, and sent twice. Waiting here is SQLite's busy timeout.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _register_blueprints(app: Flask) -> None:

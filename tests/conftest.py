@@ -109,10 +109,9 @@ def session(app_ctx: Flask) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def _reset_rate_limits(app: Flask) -> Iterator[None]:
+def _reset_rate_limits(app: Flask) -> None:
     with app.app_context():
         limiter.reset()
-    yield
 
 
 @pytest.fixture

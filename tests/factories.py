@@ -133,7 +133,9 @@ def platform_admin(create_staff_user: type[StaffUserFactory]) -> StaffUser:
 
 
 @pytest.fixture
-def merchant_admin(create_staff_user: type[StaffUserFactory], dummy_merchant: Merchant) -> StaffUser:
+def merchant_admin(
+    create_staff_user: type[StaffUserFactory], dummy_merchant: Merchant
+) -> StaffUser:
     return create_staff_user(
         role=StaffRole.MERCHANT_ADMIN, merchant=dummy_merchant, email="owner@merchant.example"
     )

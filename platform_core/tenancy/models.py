@@ -44,7 +44,9 @@ class Store(TimestampMixin, db.Model):
     __tablename__ = "stores"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(120))
     #: Used in public URLs: /enroll/<slug>.
     slug: Mapped[str] = mapped_column(String(80), unique=True)
