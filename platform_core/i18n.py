@@ -127,6 +127,36 @@ def remember_requested_locale() -> None:
         session["lang"] = chosen
 
 
+def datepicker_locale() -> dict[str, Any]:
+    """Month and day names and button labels for the console's date-range pickers.
+
+    Flask-Admin's bundled moment.js and daterangepicker know only English; the console
+    template hands them these (from Babel's CLDR data and our catalog).
+    """
+    from babel.dates import get_day_names, get_month_names
+
+    from platform_core.i18n_lazy import _
+
+    locale = current_locale_code()
+    days = get_day_names("abbreviated", locale=locale)
+    months = get_month_names("abbreviated", locale=locale)
+    # moment and daterangepicker count days from Sunday; CLDR from Monday (0).
+    return {
+        "code": locale,
+        "months": [get_month_names("wide", locale=locale)[m] for m in range(1, 13)],
+        "monthsShort": [months[m] for m in range(1, 13)],
+        "weekdaysMin": [days[(d + 6) % 7] for d in range(7)],
+        "labels": {
+            "applyLabel": _("Apply"),
+            "cancelLabel": _("Cancel"),
+            "fromLabel": _("From"),
+            "toLabel": _("To"),
+            "weekLabel": _("Wk"),
+            "customRangeLabel": _("Custom range"),
+        },
+    }
+
+
 def init_i18n(app: Flask, babel: Babel) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.before_request(remember_requested_locale)
@@ -138,4 +168,5 @@ def init_i18n(app: Flask, babel: Babel) -> None:
             "language_names": LANGUAGE_NAMES,
             "supported_locales": supported_locales(),
             "lang_switch_url": lang_switch_url,
+            "datepicker_locale": datepicker_locale,
         }
