@@ -163,16 +163,18 @@ def _next_chunk(after_id: int, size: int) -> list[LoyaltyCard]:
 
 def retry_pending_syncs(*, chunk_size: int | None = None, sleep: Sleep = time.sleep,
                         commit: Callable[[], None] = dbmod.commit) -> RetryReport:
-    """Sync every ``pending`` or ``failed`` card, a chunk of cards per transaction.
+    """Sync every ``pending`` or ``failed`` card, picked a chunk at a time.
 
-    Each chunk is locked (``FOR UPDATE SKIP LOCKED``), synced card by card and committed,
-    which releases its locks before the next chunk. One card's failure, even an unexpected
-    exception, is recorded on that card and does not stop the others. This is the one
-    service that commits: it is the body of a batch job and must release locks per chunk.
+    A chunk is claimed with ``FOR UPDATE SKIP LOCKED`` (cards being changed right now are
+    skipped, not waited for) and the claim is committed at once: a sync may wait up to 21 s
+    between attempts, and no cashier may wait on a row lock for that long. Each card's
+    outcome is then committed on its own. One card's failure, even an unexpected exception,
+    is recorded on that card and does not stop the others. This is the one service that
+    commits: it is the body of a batch job.
 
-    :param chunk_size: cards per transaction; by default ``WALLET_RETRY_CHUNK_SIZE`` (500).
+    :param chunk_size: cards per claim; by default ``WALLET_RETRY_CHUNK_SIZE`` (500).
     :param sleep: how to wait between attempts of one card.
-    :param commit: the commit point called after each chunk.
+    :param commit: the commit point, after each claim and after each card.
     """
     report = RetryReport()
     if not wallet_enabled():
@@ -181,10 +183,12 @@ def retry_pending_syncs(*, chunk_size: int | None = None, sleep: Sleep = time.sl
                                                     DEFAULT_RETRY_CHUNK_SIZE))
     after_id = 0
     while chunk := _next_chunk(after_id, size):
-        for card in chunk:
-            after_id = card.id
-            _retry_one(card.id, sleep, report)
-        commit()
+        card_ids = [card.id for card in chunk]
+        after_id = card_ids[-1]
+        commit()  # releases the chunk's row locks before any call to Google
+        for card_id in card_ids:
+            _retry_one(card_id, sleep, report)
+            commit()
     if report.failed:
         log.warning("wallet retry run: %s card(s) synced, %s failed: ids %s",
                     len(report.synced), len(report.failed), report.failed)
