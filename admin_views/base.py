@@ -196,8 +196,10 @@ class SecureModelView(ModelView):
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         user = current_user
         if not user.is_platform_admin:
-            if self.assign_merchant and hasattr(model, "merchant_id") and (
-                is_created or model.merchant_id != user.merchant_id
+            if (
+                self.assign_merchant
+                and hasattr(model, "merchant_id")
+                and (is_created or model.merchant_id != user.merchant_id)
             ):
                 # Whatever the form sent, a merchant user's rows are their merchant's.
                 model.merchant_id = user.merchant_id

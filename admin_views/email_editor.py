@@ -190,12 +190,12 @@ class EmailTemplateEditorView(BaseView):
             return jsonify(
                 ok=False,
                 problems=[
-                    {"field": p.field, "line": p.line, "message": problem_text(p)}
-                    for p in problems
+                    {"field": p.field, "line": p.line, "message": problem_text(p)} for p in problems
                 ],
             )
-        return jsonify(ok=True, subject=rendered.subject, html=rendered.body_html,
-                       text=rendered.body_text)
+        return jsonify(
+            ok=True, subject=rendered.subject, html=rendered.body_html, text=rendered.body_text
+        )
 
     @expose("/<int:store_id>/<code>/<locale>/restore/<int:version_id>", methods=("POST",))
     def restore(self, store_id: int, code: str, locale: str, version_id: int) -> Any:
@@ -205,14 +205,18 @@ class EmailTemplateEditorView(BaseView):
             editor.restore_version(current_user, version.id)
         except editor.TemplateRejected as exc:
             dbmod.rollback()
-            flash(_("Version %(number)s cannot be restored: %(problems)s",
+            flash(
+                _(
+                    "Version %(number)s cannot be restored: %(problems)s",
                     number=version.version,
-                    problems="; ".join(problem_text(p) for p in exc.problems)), "error")
+                    problems="; ".join(problem_text(p) for p in exc.problems),
+                ),
+                "error",
+            )
         else:
             number = version.version
             dbmod.commit()
-            flash(_("Version %(number)s was restored as a new version.", number=number),
-                  "success")
+            flash(_("Version %(number)s was restored as a new version.", number=number), "success")
         return redirect(url_for(".edit", store_id=store.id, code=code, locale=locale))
 
     @expose("/<int:store_id>/<code>/<locale>/versions/<int:version_id>")
@@ -221,7 +225,10 @@ class EmailTemplateEditorView(BaseView):
         version = self._version(version_id, store, code, locale)
         return self.render(
             "admin/messaging/override_version.html",
-            store=store, code=code, locale=locale, version=version,
+            store=store,
+            code=code,
+            locale=locale,
+            version=version,
         )
 
     def _version(self, version_id: int, store: Store, code: str, locale: str) -> Any:
@@ -244,12 +251,17 @@ class EmailTemplateEditorView(BaseView):
         if request.method == "POST" and form.validate():
             editor.reset_override(current_user, store, code, locale)
             dbmod.commit()
-            flash(_("The override was deleted: this store now sends the platform version."),
-                  "success")
+            flash(
+                _("The override was deleted: this store now sends the platform version."), "success"
+            )
             return redirect(url_for(".index", store_id=store.id))
         return self.render(
             "admin/messaging/override_reset.html",
-            store=store, code=code, locale=locale, override=override, form=form,
+            store=store,
+            code=code,
+            locale=locale,
+            override=override,
+            form=form,
         )
 
 

@@ -66,9 +66,7 @@ def _store_options() -> list[tuple[Any, str]]:
 
 
 def _status_formatter(view: Any, context: Any, model: EmailLog, name: str) -> Any:
-    css = {EmailStatus.SENT: "success", EmailStatus.FAILED: "danger"}.get(
-        model.status, "secondary"
-    )
+    css = {EmailStatus.SENT: "success", EmailStatus.FAILED: "danger"}.get(model.status, "secondary")
     badge = Markup('<span class="badge badge-{}">{}</span>').format(css, status_label(model.status))
     if editor.is_test_message(model):
         badge += Markup(' <span class="badge badge-info">{}</span>').format(_("test"))
@@ -110,13 +108,43 @@ class EmailLogAdmin(SecureModelView):
     list_template = "admin/messaging/email_log_list.html"
     details_template = "admin/messaging/email_log_details.html"
 
-    column_list = ["recipient", "code", "locale", "status", "attempts", "last_error",
-                   "store", "created_at", "sent_at"]
-    column_details_list = ["recipient", "code", "locale", "status", "attempts", "last_error",
-                           "message_id", "merchant", "store", "created_at", "sent_at",
-                           "resent_from_id"]
-    column_export_list = ["id", "recipient", "code", "locale", "status", "attempts",
-                          "last_error", "store", "created_at", "sent_at"]
+    column_list = [
+        "recipient",
+        "code",
+        "locale",
+        "status",
+        "attempts",
+        "last_error",
+        "store",
+        "created_at",
+        "sent_at",
+    ]
+    column_details_list = [
+        "recipient",
+        "code",
+        "locale",
+        "status",
+        "attempts",
+        "last_error",
+        "message_id",
+        "merchant",
+        "store",
+        "created_at",
+        "sent_at",
+        "resent_from_id",
+    ]
+    column_export_list = [
+        "id",
+        "recipient",
+        "code",
+        "locale",
+        "status",
+        "attempts",
+        "last_error",
+        "store",
+        "created_at",
+        "sent_at",
+    ]
     column_labels = {
         "id": _l("Id"),
         "recipient": _l("Recipient"),
@@ -133,8 +161,15 @@ class EmailLogAdmin(SecureModelView):
         "resent_from_id": _l("Resend of log"),
     }
     column_searchable_list = ["recipient"]
-    column_sortable_list = ["recipient", "code", "locale", "status", "attempts", "created_at",
-                            "sent_at"]
+    column_sortable_list = [
+        "recipient",
+        "code",
+        "locale",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+    ]
     column_default_sort = ("created_at", True)
     column_formatters = {
         "code": code_formatter,
@@ -164,14 +199,19 @@ class EmailLogAdmin(SecureModelView):
 
     # Option lists are callables: evaluated per request, in the user's language and scope.
     column_filters = [
-        FilterEqual(EmailLog.status, _l("Status"),
-                    options=lambda: [(s.value, status_label(s)) for s in EmailStatus]),
-        FilterEqual(EmailLog.code, _l("Template"),
-                    options=lambda: [(c, editor.template_title(c)) for c in CATALOG]),
+        FilterEqual(
+            EmailLog.status,
+            _l("Status"),
+            options=lambda: [(s.value, status_label(s)) for s in EmailStatus],
+        ),
+        FilterEqual(
+            EmailLog.code,
+            _l("Template"),
+            options=lambda: [(c, editor.template_title(c)) for c in CATALOG],
+        ),
         IntEqualFilter(EmailLog.store_id, _l("Store"), options=_store_options),
         CreatedOnFilter(EmailLog.created_at, _l("Created")),
     ]
-
 
     # --- resend -----------------------------------------------------------------------------
     def _resend(self, logs: list[EmailLog]) -> int:
@@ -191,8 +231,7 @@ class EmailLogAdmin(SecureModelView):
             abort(404)
         log = self.get_one(str(log_id))  # 404 outside the user's rows
         self._resend([log])
-        flash(_("The email to %(recipient)s was queued again.", recipient=log.recipient),
-              "success")
+        flash(_("The email to %(recipient)s was queued again.", recipient=log.recipient), "success")
         return redirect(request.form.get("url") or self.get_url(".index_view"))
 
     @action("resend", _l("Resend"), _l("Send the selected emails again?"))
@@ -200,6 +239,7 @@ class EmailLogAdmin(SecureModelView):
         wanted = [int(i) for i in ids if str(i).isdigit()]
         logs = list(self.get_query().filter(EmailLog.id.in_(wanted)))
         count = self._resend(logs)
-        flash(ngettext("%(num)d email was queued again.", "%(num)d emails were queued again.",
-                       count), "success")
-
+        flash(
+            ngettext("%(num)d email was queued again.", "%(num)d emails were queued again.", count),
+            "success",
+        )

@@ -56,7 +56,8 @@ class HomeView(AdminIndexView):
 
     def _accessible_views(self) -> list[Any]:
         return [
-            view for view in self.admin._views
+            view
+            for view in self.admin._views
             if view is not self and view.is_accessible() and view.is_visible()
         ]
 
@@ -67,11 +68,13 @@ class HomeView(AdminIndexView):
         counts = []
         for label, model, endpoint in _counted_models():
             view = by_endpoint.get(endpoint)
-            counts.append({
-                "label": label,
-                "count": _count(model),
-                "url": _view_url(view) if view is not None else None,
-            })
+            counts.append(
+                {
+                    "label": label,
+                    "count": _count(model),
+                    "url": _view_url(view) if view is not None else None,
+                }
+            )
         terminal = by_endpoint.get(TERMINAL_ENDPOINT)
         return self.render(
             "admin/home.html",
@@ -79,7 +82,8 @@ class HomeView(AdminIndexView):
             counts=counts,
             links=[
                 {"name": view.name, "category": view.category, "url": _view_url(view)}
-                for view in views if view.endpoint != TERMINAL_ENDPOINT
+                for view in views
+                if view.endpoint != TERMINAL_ENDPOINT
             ],
             terminal_url=_view_url(terminal) if terminal is not None else None,
         )

@@ -50,21 +50,53 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
     write_roles = ADMINS
     can_delete = False  # cards point at their program: deactivate it instead
 
-    column_list = ["name", "merchant", "kind", "points_per_euro", "welcome_bonus_points",
-                   "stamps_target", "points_expiry_days", "is_active", "updated_at"]
-    column_details_list = ["name", "merchant", "kind", "description", "points_per_euro",
-                           "welcome_bonus_points", "stamps_target", "stamps_reward_description",
-                           "points_expiry_days", "expiry_warning_days", "logo_url",
-                           "brand_color", "terms_url", "is_active", "created_at", "updated_at"]
+    column_list = [
+        "name",
+        "merchant",
+        "kind",
+        "points_per_euro",
+        "welcome_bonus_points",
+        "stamps_target",
+        "points_expiry_days",
+        "is_active",
+        "updated_at",
+    ]
+    column_details_list = [
+        "name",
+        "merchant",
+        "kind",
+        "description",
+        "points_per_euro",
+        "welcome_bonus_points",
+        "stamps_target",
+        "stamps_reward_description",
+        "points_expiry_days",
+        "expiry_warning_days",
+        "logo_url",
+        "brand_color",
+        "terms_url",
+        "is_active",
+        "created_at",
+        "updated_at",
+    ]
     column_searchable_list = ["name", "description"]
-    column_sortable_list = ["name", "kind", "points_per_euro", "is_active", "updated_at",
-                            ("merchant", "merchant.name")]
+    column_sortable_list = [
+        "name",
+        "kind",
+        "points_per_euro",
+        "is_active",
+        "updated_at",
+        ("merchant", "merchant.name"),
+    ]
     column_default_sort = ("name", False)
     column_filters = [
         filters.FilterEqual(LoyaltyProgram.kind, _l("Kind"), options=kind_options),
         filters.BooleanEqualFilter(LoyaltyProgram.is_active, _l("Active")),
-        filters.IntEqualFilter(LoyaltyProgram.merchant_id, _l("Merchant"),
-                               options=ScopedOptions(Merchant, Merchant.name)),
+        filters.IntEqualFilter(
+            LoyaltyProgram.merchant_id,
+            _l("Merchant"),
+            options=ScopedOptions(Merchant, Merchant.name),
+        ),
     ]
     column_labels = {
         "name": _l("Name"),
@@ -98,29 +130,58 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
     column_formatters_export = column_formatters
     column_select_related_list = [LoyaltyProgram.merchant]
 
-    form_columns = ["merchant", "name", "kind", "description", "points_per_euro",
-                    "welcome_bonus_points", "stamps_target", "stamps_reward_description",
-                    "points_expiry_days", "expiry_warning_days", "logo_url", "brand_color",
-                    "terms_url", "is_active"]
+    form_columns = [
+        "merchant",
+        "name",
+        "kind",
+        "description",
+        "points_per_euro",
+        "welcome_bonus_points",
+        "stamps_target",
+        "stamps_reward_description",
+        "points_expiry_days",
+        "expiry_warning_days",
+        "logo_url",
+        "brand_color",
+        "terms_url",
+        "is_active",
+    ]
     form_overrides = {"kind": SelectField}
     form_args = {
         "kind": {"label": _l("Kind"), "choices": kind_options, "coerce": ProgramKind},
-        "points_per_euro": {"validators": [
-            NumberRange(min=0, message=_l("Points per euro cannot be negative."))]},
-        "welcome_bonus_points": {"validators": [
-            NumberRange(min=0, message=_l("The welcome bonus cannot be negative."))]},
-        "stamps_target": {"validators": [
-            Optional(), NumberRange(min=1, message=_l("At least one stamp is needed."))]},
-        "points_expiry_days": {"validators": [
-            Optional(), NumberRange(min=1, message=_l("Enter at least one day."))]},
-        "expiry_warning_days": {"validators": [
-            NumberRange(min=0, message=_l("The warning cannot be negative."))]},
-        "brand_color": {"validators": [
-            Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Enter a colour as #rrggbb."))]},
-        "logo_url": {"validators": [
-            Optional(), URL(message=_l("Enter a full address starting with https://."))]},
-        "terms_url": {"validators": [
-            Optional(), URL(message=_l("Enter a full address starting with https://."))]},
+        "points_per_euro": {
+            "validators": [NumberRange(min=0, message=_l("Points per euro cannot be negative."))]
+        },
+        "welcome_bonus_points": {
+            "validators": [NumberRange(min=0, message=_l("The welcome bonus cannot be negative."))]
+        },
+        "stamps_target": {
+            "validators": [
+                Optional(),
+                NumberRange(min=1, message=_l("At least one stamp is needed.")),
+            ]
+        },
+        "points_expiry_days": {
+            "validators": [Optional(), NumberRange(min=1, message=_l("Enter at least one day."))]
+        },
+        "expiry_warning_days": {
+            "validators": [NumberRange(min=0, message=_l("The warning cannot be negative."))]
+        },
+        "brand_color": {
+            "validators": [Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Enter a colour as #rrggbb."))]
+        },
+        "logo_url": {
+            "validators": [
+                Optional(),
+                URL(message=_l("Enter a full address starting with https://.")),
+            ]
+        },
+        "terms_url": {
+            "validators": [
+                Optional(),
+                URL(message=_l("Enter a full address starting with https://.")),
+            ]
+        },
     }
 
     def create_form(self, obj: Any = None) -> Any:
@@ -149,9 +210,17 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
     can_delete = False  # nothing to delete: a merchant without a row gets the defaults
     can_export = False
 
-    column_list = ["merchant", "self_enrollment_enabled", "voids_allowed", "void_window_days",
-                   "void_requires_pin", "void_pin_set", "min_points_to_redeem",
-                   "cross_store_redemption", "updated_at"]
+    column_list = [
+        "merchant",
+        "self_enrollment_enabled",
+        "voids_allowed",
+        "void_window_days",
+        "void_requires_pin",
+        "void_pin_set",
+        "min_points_to_redeem",
+        "cross_store_redemption",
+        "updated_at",
+    ]
     column_details_list = column_list
     column_sortable_list = [("merchant", "merchant.name"), "updated_at"]
     column_labels = {
@@ -170,31 +239,46 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
         "self_enrollment_enabled": _l("Customers may join from the public pages."),
         "void_window_days": _l("A transaction may be voided up to this many days later."),
         "cross_store_redemption": _l(
-            "Points earned in one store may be redeemed in the merchant's other stores."),
+            "Points earned in one store may be redeemed in the merchant's other stores."
+        ),
     }
     column_formatters = {
-        "void_pin_set": lambda v, c, m, n: Markup('<span class="fa fa-check-circle"></span>')
-        if m.void_pin_hash else Markup('<span class="fa fa-minus-circle"></span>'),
+        "void_pin_set": lambda v, c, m, n: (
+            Markup('<span class="fa fa-check-circle"></span>')
+            if m.void_pin_hash
+            else Markup('<span class="fa fa-minus-circle"></span>')
+        ),
         "updated_at": datetime_column,
     }
     column_select_related_list = [MerchantLoyaltySettings.merchant]
 
-    form_columns = ["merchant", "self_enrollment_enabled", "voids_allowed", "void_window_days",
-                    "void_requires_pin", "new_pin", "min_points_to_redeem",
-                    "cross_store_redemption"]
+    form_columns = [
+        "merchant",
+        "self_enrollment_enabled",
+        "voids_allowed",
+        "void_window_days",
+        "void_requires_pin",
+        "new_pin",
+        "min_points_to_redeem",
+        "cross_store_redemption",
+    ]
     form_extra_fields = {
         "new_pin": PasswordField(
             _l("New void PIN"),
             description=_l("4 to 8 digits. Leave empty to keep the current PIN."),
-            validators=[Optional(), Regexp(r"^\d{4,8}$",
-                                           message=_l("The PIN must be 4 to 8 digits."))],
+            validators=[
+                Optional(),
+                Regexp(r"^\d{4,8}$", message=_l("The PIN must be 4 to 8 digits.")),
+            ],
         ),
     }
     form_args = {
-        "void_window_days": {"validators": [
-            NumberRange(min=0, message=_l("The void window cannot be negative."))]},
-        "min_points_to_redeem": {"validators": [
-            NumberRange(min=0, message=_l("The minimum cannot be negative."))]},
+        "void_window_days": {
+            "validators": [NumberRange(min=0, message=_l("The void window cannot be negative."))]
+        },
+        "min_points_to_redeem": {
+            "validators": [NumberRange(min=0, message=_l("The minimum cannot be negative."))]
+        },
     }
 
     @property
@@ -227,7 +311,8 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
             with db.session.no_autoflush:
                 existing = db.session.scalar(
                     db.select(MerchantLoyaltySettings.id).where(
-                        MerchantLoyaltySettings.merchant_id == merchant_id)
+                        MerchantLoyaltySettings.merchant_id == merchant_id
+                    )
                 )
             if existing is not None:
                 raise ValidationError(str(_l("This merchant already has loyalty settings.")))
@@ -244,13 +329,18 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
 
 def add_views(admin: Admin) -> None:
     """Add the loyalty views and the store terminal to the console."""
-    admin.add_view(LoyaltyProgramAdmin(LoyaltyProgram, db, name=_l("Programs"),
-                                       category=CATEGORY))
-    admin.add_view(MerchantLoyaltySettingsAdmin(
-        MerchantLoyaltySettings, db, name=_l("Loyalty settings"), category=CATEGORY))
+    admin.add_view(LoyaltyProgramAdmin(LoyaltyProgram, db, name=_l("Programs"), category=CATEGORY))
+    admin.add_view(
+        MerchantLoyaltySettingsAdmin(
+            MerchantLoyaltySettings, db, name=_l("Loyalty settings"), category=CATEGORY
+        )
+    )
     admin.add_view(LoyaltyCardAdmin(LoyaltyCard, db, name=_l("Cards"), category=CATEGORY))
-    admin.add_view(LoyaltyTransactionAdmin(LoyaltyTransaction, db, name=_l("Transactions"),
-                                           category=CATEGORY))
-    admin.add_view(TerminalView(name=_l("Store terminal"), category=CATEGORY,
-                                endpoint="terminal", url="/admin/terminal"))
-
+    admin.add_view(
+        LoyaltyTransactionAdmin(LoyaltyTransaction, db, name=_l("Transactions"), category=CATEGORY)
+    )
+    admin.add_view(
+        TerminalView(
+            name=_l("Store terminal"), category=CATEGORY, endpoint="terminal", url="/admin/terminal"
+        )
+    )

@@ -84,7 +84,6 @@ class LoyaltyModelView(SecureModelView):
     #: Shown to platform admins only (merchant users see one merchant anyway).
     platform_only_columns: tuple[str, ...] = ("merchant",)
 
-
     # The column lists are computed once; these properties drop the platform-only columns
     # for merchant users at read time.
     @property
@@ -112,8 +111,10 @@ class LoyaltyModelView(SecureModelView):
         self._all_details_columns = value
 
     def _visible(self, columns: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
-        if has_request_context() and current_user.is_authenticated and (
-            current_user.is_platform_admin
+        if (
+            has_request_context()
+            and current_user.is_authenticated
+            and (current_user.is_platform_admin)
         ):
             return columns
         return [col for col in columns if col[0] not in self.platform_only_columns]

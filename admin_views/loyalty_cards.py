@@ -41,32 +41,80 @@ class LoyaltyCardAdmin(LoyaltyModelView):
     details_template = "admin/loyalty/card_details.html"
     export_max_rows = 100_000
 
-    column_list = ["card_number", "customer", "customer.email", "merchant", "points_balance",
-                   "stamp_count", "last_activity_at", "wallet_sync_status", "is_active"]
-    column_details_list = ["card_number", "customer", "customer.email", "merchant", "program",
-                           "enrolled_at_store", "points_balance", "total_points_earned",
-                           "total_points_redeemed", "total_points_voided",
-                           "total_points_expired", "stamp_count", "stamp_rewards_earned",
-                           "stamp_rewards_redeemed", "last_activity_at", "wallet_sync_status",
-                           "wallet_sync_error", "wallet_synced_at", "is_active", "created_at"]
-    column_export_list = ["card_number", "customer", "customer.email", "merchant",
-                          "enrolled_at_store", "points_balance", "total_points_earned",
-                          "total_points_redeemed", "stamp_count", "last_activity_at",
-                          "wallet_sync_status", "is_active", "created_at"]
-    column_searchable_list = ["card_number", "customer.email", "customer.first_name",
-                              "customer.last_name"]
-    column_sortable_list = ["card_number", "points_balance", "stamp_count", "last_activity_at",
-                            ("customer", "customer.last_name"),
-                            ("customer.email", "customer.email")]
+    column_list = [
+        "card_number",
+        "customer",
+        "customer.email",
+        "merchant",
+        "points_balance",
+        "stamp_count",
+        "last_activity_at",
+        "wallet_sync_status",
+        "is_active",
+    ]
+    column_details_list = [
+        "card_number",
+        "customer",
+        "customer.email",
+        "merchant",
+        "program",
+        "enrolled_at_store",
+        "points_balance",
+        "total_points_earned",
+        "total_points_redeemed",
+        "total_points_voided",
+        "total_points_expired",
+        "stamp_count",
+        "stamp_rewards_earned",
+        "stamp_rewards_redeemed",
+        "last_activity_at",
+        "wallet_sync_status",
+        "wallet_sync_error",
+        "wallet_synced_at",
+        "is_active",
+        "created_at",
+    ]
+    column_export_list = [
+        "card_number",
+        "customer",
+        "customer.email",
+        "merchant",
+        "enrolled_at_store",
+        "points_balance",
+        "total_points_earned",
+        "total_points_redeemed",
+        "stamp_count",
+        "last_activity_at",
+        "wallet_sync_status",
+        "is_active",
+        "created_at",
+    ]
+    column_searchable_list = [
+        "card_number",
+        "customer.email",
+        "customer.first_name",
+        "customer.last_name",
+    ]
+    column_sortable_list = [
+        "card_number",
+        "points_balance",
+        "stamp_count",
+        "last_activity_at",
+        ("customer", "customer.last_name"),
+        ("customer.email", "customer.email"),
+    ]
     column_default_sort = [("last_activity_at", True), ("id", True)]
     column_filters = [
         filters.BooleanEqualFilter(LoyaltyCard.is_active, _l("Active")),
-        filters.FilterEqual(LoyaltyCard.wallet_sync_status, _l("Wallet"),
-                            options=wallet_options),
-        filters.IntEqualFilter(LoyaltyCard.enrolled_at_store_id, _l("Enrolled at"),
-                               options=ScopedOptions(Store, Store.name)),
-        filters.IntEqualFilter(LoyaltyCard.merchant_id, _l("Merchant"),
-                               options=ScopedOptions(Merchant, Merchant.name)),
+        filters.FilterEqual(LoyaltyCard.wallet_sync_status, _l("Wallet"), options=wallet_options),
+        filters.IntEqualFilter(
+            LoyaltyCard.enrolled_at_store_id,
+            _l("Enrolled at"),
+            options=ScopedOptions(Store, Store.name),
+        ),
+        filters.IntEqualFilter(
+            LoyaltyCard.merchant_id, _l("Merchant"), options=ScopedOptions(Merchant, Merchant.name)
+        ),
     ]
     column_labels = {
         "card_number": _l("Card number"),
@@ -117,8 +165,9 @@ class LoyaltyCardAdmin(LoyaltyModelView):
     def search_placeholder(self) -> str:
         return str(_l("Card number, email or name"))
 
-    def _apply_search(self, query: Any, count_query: Any, joins: Any, count_joins: Any,
-                      search: str) -> Any:
+    def _apply_search(
+        self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str
+    ) -> Any:
         # Flask-Admin's own search casts and ILIKEs every column through outer joins: a scan
         # of 100,000 cards and customers per keystroke. A card number (prefix) uses the
         # unique index; text searches customers once, as a semi-join without row fan-out.
@@ -135,8 +184,9 @@ class LoyaltyCardAdmin(LoyaltyModelView):
         stmt = (
             db.select(LoyaltyTransaction)
             .where(LoyaltyTransaction.card_id == card.id)
-            .options(joinedload(LoyaltyTransaction.store),
-                     joinedload(LoyaltyTransaction.staff_user))
+            .options(
+                joinedload(LoyaltyTransaction.store), joinedload(LoyaltyTransaction.staff_user)
+            )
             .order_by(LoyaltyTransaction.id.desc())
             .limit(20)
         )
@@ -154,10 +204,12 @@ def _card_search_clause(search: str) -> Any:
         return LoyaltyCard.card_number.between(number, number + "9" * padding)
     needle = text.lower()
     full_name = func.lower(Customer.first_name + " " + Customer.last_name)
-    matching = select(Customer.id).where(or_(
-        Customer.email.contains(needle, autoescape=True),
-        full_name.contains(needle, autoescape=True),
-    ))
+    matching = select(Customer.id).where(
+        or_(
+            Customer.email.contains(needle, autoescape=True),
+            full_name.contains(needle, autoescape=True),
+        )
+    )
     return LoyaltyCard.customer_id.in_(matching)
 
 
@@ -170,26 +222,61 @@ class LoyaltyTransactionAdmin(LoyaltyModelView):
     can_delete = False
     export_max_rows = 100_000
 
-    column_list = ["created_at", "card", "type", "points_delta", "stamps_delta",
-                   "points_balance_after", "purchase_amount", "store", "staff_user", "merchant"]
-    column_details_list = ["created_at", "card", "merchant", "type", "points_delta",
-                           "stamps_delta", "points_balance_after", "purchase_amount", "store",
-                           "staff_user", "voided_transaction", "note"]
-    column_export_list = ["created_at", "card", "type", "points_delta", "stamps_delta",
-                          "points_balance_after", "purchase_amount", "store", "staff_user",
-                          "merchant", "note"]
+    column_list = [
+        "created_at",
+        "card",
+        "type",
+        "points_delta",
+        "stamps_delta",
+        "points_balance_after",
+        "purchase_amount",
+        "store",
+        "staff_user",
+        "merchant",
+    ]
+    column_details_list = [
+        "created_at",
+        "card",
+        "merchant",
+        "type",
+        "points_delta",
+        "stamps_delta",
+        "points_balance_after",
+        "purchase_amount",
+        "store",
+        "staff_user",
+        "voided_transaction",
+        "note",
+    ]
+    column_export_list = [
+        "created_at",
+        "card",
+        "type",
+        "points_delta",
+        "stamps_delta",
+        "points_balance_after",
+        "purchase_amount",
+        "store",
+        "staff_user",
+        "merchant",
+        "note",
+    ]
     column_sortable_list = ["created_at", "type", "points_delta", "purchase_amount"]
     column_default_sort = [("created_at", True), ("id", True)]
     column_searchable_list = ["card.card_number", "note"]
     column_filters = [
         filters.FilterEqual(LoyaltyTransaction.type, _l("Type"), options=type_options),
-        filters.IntEqualFilter(LoyaltyTransaction.store_id, _l("Store"),
-                               options=ScopedOptions(Store, Store.name)),
+        filters.IntEqualFilter(
+            LoyaltyTransaction.store_id, _l("Store"), options=ScopedOptions(Store, Store.name)
+        ),
         filters.DateTimeBetweenFilter(LoyaltyTransaction.created_at, _l("Date")),
         filters.DateTimeGreaterFilter(LoyaltyTransaction.created_at, _l("Date")),
         filters.DateTimeSmallerFilter(LoyaltyTransaction.created_at, _l("Date")),
-        filters.IntEqualFilter(LoyaltyTransaction.merchant_id, _l("Merchant"),
-                               options=ScopedOptions(Merchant, Merchant.name)),
+        filters.IntEqualFilter(
+            LoyaltyTransaction.merchant_id,
+            _l("Merchant"),
+            options=ScopedOptions(Merchant, Merchant.name),
+        ),
     ]
     column_labels = {
         "created_at": _l("Date"),
@@ -216,8 +303,12 @@ class LoyaltyTransactionAdmin(LoyaltyModelView):
         "purchase_amount": euro_column,
     }
     column_formatters_export = column_formatters
-    column_select_related_list = [LoyaltyTransaction.card, LoyaltyTransaction.store,
-                                  LoyaltyTransaction.staff_user, LoyaltyTransaction.merchant]
+    column_select_related_list = [
+        LoyaltyTransaction.card,
+        LoyaltyTransaction.store,
+        LoyaltyTransaction.staff_user,
+        LoyaltyTransaction.merchant,
+    ]
 
     def search_placeholder(self) -> str:
         return str(_l("Card number or note"))

@@ -48,8 +48,17 @@ class EmailTemplateAdmin(SecureModelView):
         "updated_at": _l("Last changed"),
         "updated_by": _l("Changed by"),
     }
-    column_details_list = ["code", "locale", "description", "subject", "body_html", "body_text",
-                           "is_active", "updated_by", "updated_at"]
+    column_details_list = [
+        "code",
+        "locale",
+        "description",
+        "subject",
+        "body_html",
+        "body_text",
+        "is_active",
+        "updated_by",
+        "updated_at",
+    ]
     column_formatters = {
         "code": code_formatter,
         "locale": locale_formatter,
@@ -90,15 +99,31 @@ class EmailTemplateAdmin(SecureModelView):
 
 def add_views(admin: Admin) -> None:
     """Add this domain's views to the console."""
-    admin.add_view(EmailTemplateAdmin(
-        EmailTemplate, db, name=_l("Platform templates"), category=CATEGORY,
-        endpoint="platform_templates", url="/admin/platform-templates",
-    ))
-    admin.add_view(EmailTemplateEditorView(
-        name=_l("Store templates"), category=CATEGORY, endpoint="email_templates",
-        url="/admin/email-templates",
-    ))
-    admin.add_view(EmailLogAdmin(
-        EmailLog, db, name=_l("Email log"), category=CATEGORY, endpoint="email_log",
-        url="/admin/email-log",
-    ))
+    admin.add_view(
+        EmailTemplateAdmin(
+            EmailTemplate,
+            db,
+            name=_l("Platform templates"),
+            category=CATEGORY,
+            endpoint="platform_templates",
+            url="/admin/platform-templates",
+        )
+    )
+    admin.add_view(
+        EmailTemplateEditorView(
+            name=_l("Store templates"),
+            category=CATEGORY,
+            endpoint="email_templates",
+            url="/admin/email-templates",
+        )
+    )
+    admin.add_view(
+        EmailLogAdmin(
+            EmailLog,
+            db,
+            name=_l("Email log"),
+            category=CATEGORY,
+            endpoint="email_log",
+            url="/admin/email-log",
+        )
+    )

@@ -42,10 +42,26 @@ class TaskRunAdmin(SecureModelView):
     can_delete = False
     action_disallowed_list = ["delete"]
     column_default_sort = ("started_at", True)
-    column_list = ["task_name", "status", "started_at", "finished_at", "duration", "summary",
-                   "failed_items", "error"]
-    column_details_list = ["task_name", "status", "started_at", "finished_at", "duration",
-                           "summary", "failed_items", "error"]
+    column_list = [
+        "task_name",
+        "status",
+        "started_at",
+        "finished_at",
+        "duration",
+        "summary",
+        "failed_items",
+        "error",
+    ]
+    column_details_list = [
+        "task_name",
+        "status",
+        "started_at",
+        "finished_at",
+        "duration",
+        "summary",
+        "failed_items",
+        "error",
+    ]
     column_labels = {
         "task_name": _l("Task"),
         "status": _l("Status"),
@@ -73,7 +89,8 @@ class TaskRunAdmin(SecureModelView):
     column_searchable_list = ["task_name", "error"]
     column_filters = [
         filters.FilterEqual(
-            TaskRun.status, _l("Status"),
+            TaskRun.status,
+            _l("Status"),
             options=lambda: [(s.value, str(label)) for s, label in TASK_RUN_STATUS_LABELS.items()],
         ),
         filters.FilterLike(TaskRun.task_name, _l("Task")),
@@ -82,5 +99,6 @@ class TaskRunAdmin(SecureModelView):
 
 
 def add_views(admin: Admin) -> None:
-    admin.add_view(TaskRunAdmin(TaskRun, db, name=_l("Task runs"), category=_l("System"),
-                                endpoint="taskrun"))
+    admin.add_view(
+        TaskRunAdmin(TaskRun, db, name=_l("Task runs"), category=_l("System"), endpoint="taskrun")
+    )

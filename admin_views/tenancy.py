@@ -93,15 +93,29 @@ class MerchantAdmin(TenancyModelView):
 class StoreAdmin(TenancyModelView):
     write_roles = ADMINS
     column_list = ["name", "merchant", "slug", "default_locale", "created_at"]
-    column_details_list = ["name", "merchant", "slug", "address", "default_locale", "domains",
-                           "created_at", "updated_at"]
+    column_details_list = [
+        "name",
+        "merchant",
+        "slug",
+        "address",
+        "default_locale",
+        "domains",
+        "created_at",
+        "updated_at",
+    ]
     column_searchable_list = ["name", "slug", "address"]
-    column_sortable_list = ["name", "slug", ("merchant", "merchant.name"), "default_locale",
-                            "created_at"]
+    column_sortable_list = [
+        "name",
+        "slug",
+        ("merchant", "merchant.name"),
+        "default_locale",
+        "created_at",
+    ]
     column_default_sort = "name"
     column_filters = [
-        filters.FilterEqual(Store.merchant_id, _l("Merchant"),
-                            options=ScopedOptions(Merchant, Merchant.name)),
+        filters.FilterEqual(
+            Store.merchant_id, _l("Merchant"), options=ScopedOptions(Merchant, Merchant.name)
+        ),
         filters.FilterEqual(Store.default_locale, _l("Language"), options=LOCALE_CHOICES),
     ]
     column_formatters = {"default_locale": locale_name}
@@ -128,13 +142,17 @@ class StoreDomainAdmin(TenancyModelView):
     column_sortable_list = ["host", ("store", "store.name"), "created_at"]
     column_default_sort = "host"
     column_filters = [
-        filters.FilterEqual(StoreDomain.store_id, _l("Store"),
-                            options=ScopedOptions(Store, Store.name)),
+        filters.FilterEqual(
+            StoreDomain.store_id, _l("Store"), options=ScopedOptions(Store, Store.name)
+        ),
     ]
     form_columns = ["store", "host"]
     form_args = {
-        "host": {"description": _l("The host name only, e.g. shop.example.lu (no http://, "
-                                   "no port, no path).")},
+        "host": {
+            "description": _l(
+                "The host name only, e.g. shop.example.lu (no http://, no port, no path)."
+            )
+        },
     }
 
     def validate_form(self, form: Any) -> bool:
@@ -149,24 +167,56 @@ class StoreDomainAdmin(TenancyModelView):
 
 
 class CustomerAdmin(TenancyModelView):
-    column_list = ["first_name", "last_name", "email", "merchant", "preferred_locale",
-                   "marketing_consent", "created_at"]
-    column_details_list = ["first_name", "last_name", "email", "merchant", "phone", "birthday",
-                           "preferred_locale", "marketing_consent", "created_at", "updated_at"]
+    column_list = [
+        "first_name",
+        "last_name",
+        "email",
+        "merchant",
+        "preferred_locale",
+        "marketing_consent",
+        "created_at",
+    ]
+    column_details_list = [
+        "first_name",
+        "last_name",
+        "email",
+        "merchant",
+        "phone",
+        "birthday",
+        "preferred_locale",
+        "marketing_consent",
+        "created_at",
+        "updated_at",
+    ]
     column_searchable_list = ["first_name", "last_name", "email", "phone"]
-    column_sortable_list = ["first_name", "last_name", "email", ("merchant", "merchant.name"),
-                            "preferred_locale", "created_at"]
+    column_sortable_list = [
+        "first_name",
+        "last_name",
+        "email",
+        ("merchant", "merchant.name"),
+        "preferred_locale",
+        "created_at",
+    ]
     column_default_sort = ("created_at", True)
     column_filters = [
-        filters.FilterEqual(Customer.merchant_id, _l("Merchant"),
-                            options=ScopedOptions(Merchant, Merchant.name)),
+        filters.FilterEqual(
+            Customer.merchant_id, _l("Merchant"), options=ScopedOptions(Merchant, Merchant.name)
+        ),
         filters.FilterEqual(Customer.preferred_locale, _l("Language"), options=LOCALE_CHOICES),
         "marketing_consent",
         "created_at",
     ]
     column_formatters = {"preferred_locale": locale_name}
-    form_columns = ["merchant", "first_name", "last_name", "email", "phone", "birthday",
-                    "preferred_locale", "marketing_consent"]
+    form_columns = [
+        "merchant",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "birthday",
+        "preferred_locale",
+        "marketing_consent",
+    ]
     form_choices = {"preferred_locale": LOCALE_CHOICES}
     form_args = {
         "email": {"validators": [Email(message=_l("Please enter a valid email address."))]},
@@ -181,8 +231,11 @@ class CustomerAdmin(TenancyModelView):
     def validate_form(self, form: Any) -> bool:
         ok = super().validate_form(form)
         if ok and hasattr(form, "email"):
-            merchant_id = (current_user.merchant_id if not current_user.is_platform_admin
-                           else getattr(form.merchant.data, "id", None))
+            merchant_id = (
+                current_user.merchant_id
+                if not current_user.is_platform_admin
+                else getattr(form.merchant.data, "id", None)
+            )
             if merchant_id is not None:
                 try:
                     form.email.data = check_customer_email(
@@ -198,25 +251,55 @@ class StaffUserAdmin(TenancyModelView):
     """Accounts are created and changed through the staff services, which hold the rules."""
 
     allowed_roles = ADMINS
-    column_list = ["email", "full_name", "role", "merchant", "stores", "is_active_user",
-                   "created_at"]
-    column_details_list = ["email", "full_name", "role", "merchant", "stores",
-                           "preferred_locale", "is_active_user", "created_at", "updated_at"]
+    column_list = [
+        "email",
+        "full_name",
+        "role",
+        "merchant",
+        "stores",
+        "is_active_user",
+        "created_at",
+    ]
+    column_details_list = [
+        "email",
+        "full_name",
+        "role",
+        "merchant",
+        "stores",
+        "preferred_locale",
+        "is_active_user",
+        "created_at",
+        "updated_at",
+    ]
     column_export_list = column_details_list
     column_searchable_list = ["email", "full_name"]
-    column_sortable_list = ["email", "full_name", "role", ("merchant", "merchant.name"),
-                            "is_active_user", "created_at"]
+    column_sortable_list = [
+        "email",
+        "full_name",
+        "role",
+        ("merchant", "merchant.name"),
+        "is_active_user",
+        "created_at",
+    ]
     column_default_sort = "email"
     column_filters = [
         filters.FilterEqual(StaffUser.role, _l("Role"), options=role_options),
-        filters.FilterEqual(StaffUser.merchant_id, _l("Merchant"),
-                            options=ScopedOptions(Merchant, Merchant.name)),
+        filters.FilterEqual(
+            StaffUser.merchant_id, _l("Merchant"), options=ScopedOptions(Merchant, Merchant.name)
+        ),
         "is_active_user",
     ]
-    column_formatters = {"role": role_label, "stores": store_list,
-                         "preferred_locale": locale_name}
-    form_columns = ["email", "full_name", "password", "role", "merchant", "stores",
-                    "preferred_locale", "is_active_user"]
+    column_formatters = {"role": role_label, "stores": store_list, "preferred_locale": locale_name}
+    form_columns = [
+        "email",
+        "full_name",
+        "password",
+        "role",
+        "merchant",
+        "stores",
+        "preferred_locale",
+        "is_active_user",
+    ]
     form_overrides = {"role": SelectField, "preferred_locale": SelectField}
     form_args = {
         "email": {"validators": [Email(message=_l("Please enter a valid email address."))]},
@@ -234,8 +317,9 @@ class StaffUserAdmin(TenancyModelView):
             # Merchant admins hand out merchant roles only.
             form.role.choices = [c for c in role_options() if c[0] != StaffRole.PLATFORM_ADMIN]
         if creating:
-            form.password.description = _("Leave empty to email an invitation: the person "
-                                          "then chooses their own password.")
+            form.password.description = _(
+                "Leave empty to email an invitation: the person then chooses their own password."
+            )
         else:
             form.password.label.text = _("New password")
             form.password.description = _("Leave empty to keep the current password.")
@@ -278,8 +362,7 @@ class StaffUserAdmin(TenancyModelView):
 
     def update_model(self, form: Any, model: StaffUser) -> bool:
         try:
-            update_staff_user(model, new_password=form.password.data or None,
-                              **self._values(form))
+            update_staff_user(model, new_password=form.password.data or None, **self._values(form))
             self.on_model_change(form, model, False)
             db.session.commit()
         except StaffUserError as exc:

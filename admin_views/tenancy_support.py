@@ -63,7 +63,9 @@ def _iso(view: Any, value: date, name: str) -> str:
 # datetime before date: Flask-Admin picks the first isinstance match.
 TYPE_FORMATTERS = {datetime: _format_datetime, date: _format_date, **typefmt.BASE_FORMATTERS}
 DETAIL_TYPE_FORMATTERS = {
-    datetime: _format_datetime, date: _format_date, **typefmt.DETAIL_FORMATTERS
+    datetime: _format_datetime,
+    date: _format_date,
+    **typefmt.DETAIL_FORMATTERS,
 }
 #: CSV keeps ISO dates: spreadsheets read them whatever the reader's language.
 EXPORT_TYPE_FORMATTERS = {datetime: _iso, date: _iso, **typefmt.EXPORT_FORMATTERS}
@@ -100,9 +102,6 @@ class TenancyModelView(SecureModelView):
     column_type_formatters_export = EXPORT_TYPE_FORMATTERS
     column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
     column_display_pk = False
-
-
-
 
 
 def add_field_error(form: Any, field: str | None, message: str) -> None:

@@ -52,8 +52,7 @@ OPERATIONS: dict[str, tuple[type[LedgerForm], Any]] = {
 
 class TerminalView(BaseView):
     fmt = fmt.Formats
-    card_number = staticmethod(
-        lambda card: card_services.format_card_number(card.card_number))
+    card_number = staticmethod(lambda card: card_services.format_card_number(card.card_number))
 
     def is_accessible(self) -> bool:
         return bool(
@@ -82,13 +81,19 @@ class TerminalView(BaseView):
         results: list[LoyaltyCard] | None = None
         if form.q.data and form.validate():
             results = card_services.find_cards(store.merchant_id, form.q.data, limit=20)
-            if len(results) == 1 and card_services.normalize_card_number(
-                form.q.data
-            ) == results[0].card_number:
+            if (
+                len(results) == 1
+                and card_services.normalize_card_number(form.q.data) == results[0].card_number
+            ):
                 # A scanned or fully typed card number goes straight to the card.
                 return redirect(url_for(".card", store_id=store.id, card_id=results[0].id))
-        return self.render("admin/terminal/store.html", store=store, form=form,
-                           results=results, stores=_my_stores())
+        return self.render(
+            "admin/terminal/store.html",
+            store=store,
+            form=form,
+            results=results,
+            stores=_my_stores(),
+        )
 
     # --- card -------------------------------------------------------------------------
     @expose("/<int:store_id>/cards/<int:card_id>/")
@@ -97,11 +102,14 @@ class TerminalView(BaseView):
         card = _card_or_404(store, card_id)
         return self._render_card(store, card)
 
-    def _render_card(self, store: Store, card: LoyaltyCard, *, status: int = 200,
-                     **bound_forms: LedgerForm) -> Any:
+    def _render_card(
+        self, store: Store, card: LoyaltyCard, *, status: int = 200, **bound_forms: LedgerForm
+    ) -> Any:
         # A form that failed keeps what was typed; the others start fresh with a new key.
-        forms = {name: bound_forms.get(name) or cls(formdata=None)
-                 for name, (cls, _title) in OPERATIONS.items()}
+        forms = {
+            name: bound_forms.get(name) or cls(formdata=None)
+            for name, (cls, _title) in OPERATIONS.items()
+        }
         history = _history(card)
         return self.render(
             "admin/terminal/card.html",
@@ -125,9 +133,16 @@ class TerminalView(BaseView):
         if not form.validate():
             return self._render_card(store, card, status=400, **{operation: form})
         if not form.is_confirmed:
-            return self.render("admin/terminal/confirm.html", store=store, card=card,
-                               program=card.program, form=form, operation=operation,
-                               title=title, preview=_preview(operation, form, card))
+            return self.render(
+                "admin/terminal/confirm.html",
+                store=store,
+                card=card,
+                program=card.program,
+                form=form,
+                operation=operation,
+                title=title,
+                preview=_preview(operation, form, card),
+            )
         try:
             row = _record(operation, form, card, store)
         except LoyaltyError as exc:
@@ -138,14 +153,18 @@ class TerminalView(BaseView):
         _flash_done(row, card)
         return redirect(url_for(".card", store_id=store.id, card_id=card.id))
 
-    @expose("/<int:store_id>/cards/<int:card_id>/void/<int:transaction_id>/",
-            methods=["GET", "POST"])
+    @expose(
+        "/<int:store_id>/cards/<int:card_id>/void/<int:transaction_id>/", methods=["GET", "POST"]
+    )
     def void(self, store_id: int, card_id: int, transaction_id: int) -> Any:
         store = _store_or_404(store_id)
         card = _card_or_404(store, card_id)
         transaction = db.session.get(LoyaltyTransaction, transaction_id)
-        if (transaction is None or transaction.card_id != card.id
-                or not row_in_scope(transaction, current_user)):
+        if (
+            transaction is None
+            or transaction.card_id != card.id
+            or not row_in_scope(transaction, current_user)
+        ):
             abort(404)
         settings = get_settings(card.merchant_id)
         form = VoidForm()
@@ -155,8 +174,11 @@ class TerminalView(BaseView):
             if form.validate():
                 try:
                     row = ledger.void_transaction(
-                        transaction, staff_user=current_user._get_current_object(),
-                        store=store, pin=form.pin.data or None, reason=form.reason.data,
+                        transaction,
+                        staff_user=current_user._get_current_object(),
+                        store=store,
+                        pin=form.pin.data or None,
+                        reason=form.reason.data,
                         idempotency_key=form.idempotency_key.data,
                     )
                 except LoyaltyError as exc:
@@ -167,9 +189,14 @@ class TerminalView(BaseView):
                     dbmod.commit()
                     _flash_done(row, card)
                     return redirect(url_for(".card", store_id=store.id, card_id=card.id))
-        return self.render("admin/terminal/void.html", store=store, card=card,
-                           transaction=transaction, form=form,
-                           pin_required=settings.void_requires_pin), status
+        return self.render(
+            "admin/terminal/void.html",
+            store=store,
+            card=card,
+            transaction=transaction,
+            form=form,
+            pin_required=settings.void_requires_pin,
+        ), status
 
     # --- enrollment -------------------------------------------------------------------
     @expose("/<int:store_id>/enroll/", methods=["GET", "POST"])
@@ -197,12 +224,18 @@ class TerminalView(BaseView):
                     number = card_services.format_card_number(result.card.card_number)
                     dbmod.commit()
                     if result.created:
-                        flash(_("Card %(number)s created. Balance: %(points)s points.",
-                                number=number, points=fmt.number(result.card.points_balance)),
-                              "success")
+                        flash(
+                            _(
+                                "Card %(number)s created. Balance: %(points)s points.",
+                                number=number,
+                                points=fmt.number(result.card.points_balance),
+                            ),
+                            "success",
+                        )
                     else:
-                        flash(_("This customer already has card %(number)s.", number=number),
-                              "info")
+                        flash(
+                            _("This customer already has card %(number)s.", number=number), "info"
+                        )
                     return redirect(url_for(".card", store_id=store.id, card_id=card_id))
         return self.render("admin/terminal/enroll.html", store=store, form=form), status
 
@@ -211,7 +244,8 @@ class TerminalView(BaseView):
 def _my_stores() -> list[Store]:
     stmt = apply_scope(
         db.select(Store).options(joinedload(Store.merchant)).order_by(Store.name),
-        Store, current_user,
+        Store,
+        current_user,
     )
     return list(db.session.scalars(stmt))
 
@@ -225,8 +259,10 @@ def _store_or_404(store_id: int) -> Store:
 
 def _card_or_404(store: Store, card_id: int) -> LoyaltyCard:
     card = db.session.get(LoyaltyCard, card_id)
-    if card is None or card.merchant_id != store.merchant_id or not row_in_scope(
-        card, current_user
+    if (
+        card is None
+        or card.merchant_id != store.merchant_id
+        or not row_in_scope(card, current_user)
     ):
         abort(404)
     return card
@@ -247,10 +283,13 @@ def _voidable_ids(history: list[LoyaltyTransaction]) -> set[int]:
     ids = [row.id for row in history if row.type not in NOT_VOIDABLE]
     if not ids:
         return set()
-    voided = set(db.session.scalars(
-        db.select(LoyaltyTransaction.voided_transaction_id).where(
-            LoyaltyTransaction.voided_transaction_id.in_(ids))
-    ))
+    voided = set(
+        db.session.scalars(
+            db.select(LoyaltyTransaction.voided_transaction_id).where(
+                LoyaltyTransaction.voided_transaction_id.in_(ids)
+            )
+        )
+    )
     return {row_id for row_id in ids if row_id not in voided}
 
 
@@ -263,8 +302,10 @@ def _preview(operation: str, form: Any, card: LoyaltyCard) -> dict[str, Any]:
             points = ledger.points_for_amount(form.amount.data, program.points_per_euro)
         return {"points": points, "balance_after": card.points_balance + points}
     if operation == "redeem":
-        return {"points": -form.points.data,
-                "balance_after": card.points_balance - form.points.data}
+        return {
+            "points": -form.points.data,
+            "balance_after": card.points_balance - form.points.data,
+        }
     if operation == "stamps":
         return {"stamps": form.count.data}
     return {}
@@ -278,8 +319,7 @@ def _record(operation: str, form: Any, card: LoyaltyCard, store: Store) -> Loyal
         "note": form.note.data or "",
     }
     if operation == "earn":
-        return ledger.earn_points(card, amount=form.amount.data, points=form.points.data,
-                                  **common)
+        return ledger.earn_points(card, amount=form.amount.data, points=form.points.data, **common)
     if operation == "redeem":
         return ledger.redeem_points(card, form.points.data, **common)
     if operation == "stamps":
@@ -290,17 +330,32 @@ def _record(operation: str, form: Any, card: LoyaltyCard, store: Store) -> Loyal
 def _flash_done(row: LoyaltyTransaction, card: LoyaltyCard) -> None:
     """Say what was recorded and where the card stands now."""
     if row.points_delta:
-        parts = [_("%(operation)s: %(points)s points.", operation=row.type.label,
-                   points=fmt.signed(row.points_delta))]
+        parts = [
+            _(
+                "%(operation)s: %(points)s points.",
+                operation=row.type.label,
+                points=fmt.signed(row.points_delta),
+            )
+        ]
     elif row.stamps_delta:
-        parts = [_("%(operation)s: %(stamps)s stamps.", operation=row.type.label,
-                   stamps=fmt.signed(row.stamps_delta))]
+        parts = [
+            _(
+                "%(operation)s: %(stamps)s stamps.",
+                operation=row.type.label,
+                stamps=fmt.signed(row.stamps_delta),
+            )
+        ]
     else:
         parts = [_("%(operation)s: done.", operation=row.type.label)]
     program = card.program
     if program.uses_points:
         parts.append(_("New balance: %(points)s points.", points=fmt.number(card.points_balance)))
     if program.uses_stamps and program.stamps_target:
-        parts.append(_("Stamps: %(count)s of %(target)s.", count=card.stamp_count,
-                       target=program.stamps_target))
+        parts.append(
+            _(
+                "Stamps: %(count)s of %(target)s.",
+                count=card.stamp_count,
+                target=program.stamps_target,
+            )
+        )
     flash(" ".join(parts), "success")

@@ -70,14 +70,18 @@ class WholeNumberField(IntegerField):
 class LedgerForm(BaseForm):
     """What every ledger operation form carries besides its own fields."""
 
-    idempotency_key = HiddenField(validators=[
-        DataRequired(message=_l("The form has expired. Please start again.")),
-        Length(max=100, message=_l("The form has expired. Please start again.")),
-    ])
+    idempotency_key = HiddenField(
+        validators=[
+            DataRequired(message=_l("The form has expired. Please start again.")),
+            Length(max=100, message=_l("The form has expired. Please start again.")),
+        ]
+    )
     #: Set by the confirmation page: the first submit only shows what will happen.
     confirmed = HiddenField()
-    note = StringField(_l("Note (optional)"), validators=[
-        Optional(), Length(max=200, message=_l("Use at most 200 characters."))])
+    note = StringField(
+        _l("Note (optional)"),
+        validators=[Optional(), Length(max=200, message=_l("Use at most 200 characters."))],
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -90,15 +94,25 @@ class LedgerForm(BaseForm):
 
 
 class EarnForm(LedgerForm):
-    amount = EuroField(_l("Purchase amount (€)"), places=2, validators=[
-        Optional(),
-        NumberRange(min=Decimal("0.01"), max=Decimal("100000"),
-                    message=_l("Enter an amount between 0.01 and 100,000 €.")),
-    ])
-    points = WholeNumberField(_l("or points"), validators=[
-        Optional(),
-        NumberRange(min=1, max=1_000_000, message=_l("Enter between 1 and 1,000,000 points.")),
-    ])
+    amount = EuroField(
+        _l("Purchase amount (€)"),
+        places=2,
+        validators=[
+            Optional(),
+            NumberRange(
+                min=Decimal("0.01"),
+                max=Decimal("100000"),
+                message=_l("Enter an amount between 0.01 and 100,000 €."),
+            ),
+        ],
+    )
+    points = WholeNumberField(
+        _l("or points"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=1_000_000, message=_l("Enter between 1 and 1,000,000 points.")),
+        ],
+    )
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
@@ -112,17 +126,24 @@ class EarnForm(LedgerForm):
 
 
 class RedeemForm(LedgerForm):
-    points = WholeNumberField(_l("Points to redeem"), validators=[
-        InputRequired(message=_l("Enter the number of points to redeem.")),
-        NumberRange(min=1, max=1_000_000, message=_l("Enter between 1 and 1,000,000 points.")),
-    ])
+    points = WholeNumberField(
+        _l("Points to redeem"),
+        validators=[
+            InputRequired(message=_l("Enter the number of points to redeem.")),
+            NumberRange(min=1, max=1_000_000, message=_l("Enter between 1 and 1,000,000 points.")),
+        ],
+    )
 
 
 class StampsForm(LedgerForm):
-    count = WholeNumberField(_l("Stamps to add"), default=1, validators=[
-        InputRequired(message=_l("Enter the number of stamps.")),
-        NumberRange(min=1, max=50, message=_l("Enter between 1 and 50 stamps.")),
-    ])
+    count = WholeNumberField(
+        _l("Stamps to add"),
+        default=1,
+        validators=[
+            InputRequired(message=_l("Enter the number of stamps.")),
+            NumberRange(min=1, max=50, message=_l("Enter between 1 and 50 stamps.")),
+        ],
+    )
 
 
 class StampRewardForm(LedgerForm):
@@ -131,12 +152,17 @@ class StampRewardForm(LedgerForm):
 
 class VoidForm(BaseForm):
     idempotency_key = LedgerForm.idempotency_key
-    pin = PasswordField(_l("Void PIN"), validators=[
-        Optional(), Regexp(r"^\d{4,8}$", message=_l("The PIN must be 4 to 8 digits."))])
-    reason = StringField(_l("Reason"), validators=[
-        DataRequired(message=_l("Say why the transaction is voided.")),
-        Length(max=200, message=_l("Use at most 200 characters.")),
-    ])
+    pin = PasswordField(
+        _l("Void PIN"),
+        validators=[Optional(), Regexp(r"^\d{4,8}$", message=_l("The PIN must be 4 to 8 digits."))],
+    )
+    reason = StringField(
+        _l("Reason"),
+        validators=[
+            DataRequired(message=_l("Say why the transaction is voided.")),
+            Length(max=200, message=_l("Use at most 200 characters.")),
+        ],
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -158,5 +184,7 @@ class SearchForm(BaseForm):
     class Meta(BaseForm.Meta):
         csrf = False  # a GET search changes nothing
 
-    q = StringField(_l("Card number, email or name"), validators=[
-        Length(max=200, message=_l("Use at most 200 characters."))])
+    q = StringField(
+        _l("Card number, email or name"),
+        validators=[Length(max=200, message=_l("Use at most 200 characters."))],
+    )

@@ -37,15 +37,16 @@ TARGET_RATE = 50.0
 TARGET_RATIO = 3.0
 
 
-def _prepare_environment(workdir: Path, smtp_port: int, *, database_url: str | None = None,
-                         huey_url: str | None = None) -> dict[str, str]:
+def _prepare_environment(
+    workdir: Path, smtp_port: int, *, database_url: str | None = None, huey_url: str | None = None
+) -> dict[str, str]:
     """Settings for this process and the consumer: by default a fresh SQLite database and
     Huey file."""
     env = {
         "APP_ENV": "development",
         "INSTANCE_PATH": str(workdir / "instance"),
-        "DATABASE_URL": database_url or os.environ.get(
-            "BENCH_DATABASE_URL", f"sqlite:///{workdir / 'db.sqlite3'}"),
+        "DATABASE_URL": database_url
+        or os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{workdir / 'db.sqlite3'}"),
         "HUEY_URL": huey_url or f"sqlite:///{workdir / 'huey.sqlite3'}",
         "SECRET_KEY": "bench-secret-key",
         "MAIL_BACKEND": "smtp",
@@ -61,7 +62,7 @@ def _prepare_environment(workdir: Path, smtp_port: int, *, database_url: str | N
         # the database file, as a development install would use it.
         import sqlite3
 
-        with sqlite3.connect(env["DATABASE_URL"][len("sqlite:///"):]) as conn:
+        with sqlite3.connect(env["DATABASE_URL"][len("sqlite:///") :]) as conn:
             conn.execute("PRAGMA journal_mode=WAL").fetchall()
     return env
 
@@ -114,36 +115,63 @@ def _build_world(count: int) -> list[int]:
     db.create_all()
     list(seed_email_templates_core())
     list(seed_email_templates_loyalty())
-    merchant = Merchant(name="Pâtisserie Ëlsa", slug="bench-elsa", contact_email="hi@elsa.lu",
-                        default_locale="fr")
-    store = Store(merchant=merchant, name="Ettelbréck", slug="bench-ettelbreck",
-                  default_locale="fr")
-    program = LoyaltyProgram(merchant=merchant, kind=ProgramKind.POINTS, name="Club Ëlsa",
-                             welcome_bonus_points=100)
+    merchant = Merchant(
+        name="Pâtisserie Ëlsa", slug="bench-elsa", contact_email="hi@elsa.lu", default_locale="fr"
+    )
+    store = Store(
+        merchant=merchant, name="Ettelbréck", slug="bench-ettelbreck", default_locale="fr"
+    )
+    program = LoyaltyProgram(
+        merchant=merchant, kind=ProgramKind.POINTS, name="Club Ëlsa", welcome_bonus_points=100
+    )
     db.session.add_all([merchant, store, program])
     locales = ("en", "fr", "de", "lb")
     cards = []
     for n in range(count):
-        customer = Customer(merchant=merchant, email=f"guest{n}@example.lu",
-                            first_name=f"Léa{n}", last_name="Hoffmann",
-                            preferred_locale=locales[n % 4])
-        cards.append(LoyaltyCard(merchant=merchant, customer=customer, program=program,
-                                 card_number=f"9{n:011d}", enrolled_at_store=store,
-                                 points_balance=100 + n))
+        customer = Customer(
+            merchant=merchant,
+            email=f"guest{n}@example.lu",
+            first_name=f"Léa{n}",
+            last_name="Hoffmann",
+            preferred_locale=locales[n % 4],
+        )
+        cards.append(
+            LoyaltyCard(
+                merchant=merchant,
+                customer=customer,
+                program=program,
+                card_number=f"9{n:011d}",
+                enrolled_at_store=store,
+                points_balance=100 + n,
+            )
+        )
     db.session.add_all(cards)
     dbmod.commit()
     return [c.id for c in cards]
 
 
-def _start_consumer(env: dict[str, str], log_path: Path,
-                    workers: int) -> subprocess.Popen[bytes]:
+def _start_consumer(env: dict[str, str], log_path: Path, workers: int) -> subprocess.Popen[bytes]:
     consumer = Path(sys.executable).with_name("huey_consumer")
     log_file = log_path.open("wb")
     return subprocess.Popen(
-        [str(consumer), "platform_core.worker.huey", "-w", str(workers), "-k", "thread", "-q",
-         "-d", "0.01", "-m", "0.05", "-n"],
-        cwd=PROJECT_ROOT, env={**os.environ, **env, "PYTHONPATH": str(PROJECT_ROOT)},
-        stdout=log_file, stderr=subprocess.STDOUT,
+        [
+            str(consumer),
+            "platform_core.worker.huey",
+            "-w",
+            str(workers),
+            "-k",
+            "thread",
+            "-q",
+            "-d",
+            "0.01",
+            "-m",
+            "0.05",
+            "-n",
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env, "PYTHONPATH": str(PROJECT_ROOT)},
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -152,9 +180,16 @@ def _postgres(workdir: Path) -> tuple[str, Path]:
     directory = workdir / "pg"
     # The server runs as the postgres user, which must be able to reach the directory.
     workdir.chmod(0o755)
-    dsn = subprocess.run([str(PROJECT_ROOT / "scripts" / "pg-throwaway.sh"), "start",
-                          str(directory)], check=True, capture_output=True,
-                         text=True).stdout.strip().splitlines()[-1]
+    dsn = (
+        subprocess.run(
+            [str(PROJECT_ROOT / "scripts" / "pg-throwaway.sh"), "start", str(directory)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     return dsn, directory
 
 
@@ -162,13 +197,32 @@ def _consumer_messages(rows: list[Any], mail_from: str) -> list[tuple[Any, str]]
     """The consumer's messages built by the consumer's own MIME code, from the log."""
     from messaging.mime import build_mime
 
-    return [(build_mime(from_name="Pâtisserie Ëlsa", mail_from=mail_from, to=row.recipient,
-                        reply_to="hi@elsa.lu", subject=row.subject, body_text=row.body_text,
-                        body_html=row.body_html), row.recipient) for row in rows]
+    return [
+        (
+            build_mime(
+                from_name="Pâtisserie Ëlsa",
+                mail_from=mail_from,
+                to=row.recipient,
+                reply_to="hi@elsa.lu",
+                subject=row.subject,
+                body_text=row.body_text,
+                body_html=row.body_html,
+            ),
+            row.recipient,
+        )
+        for row in rows
+    ]
 
 
-def _bare_loop(port: int, handler: _CountingHandler, messages: list[tuple[Any, str]],
-               mail_from: str, timeout: float, *, serialize: Any = None) -> float:
+def _bare_loop(
+    port: int,
+    handler: _CountingHandler,
+    messages: list[tuple[Any, str]],
+    mail_from: str,
+    timeout: float,
+    *,
+    serialize: Any = None,
+) -> float:
     """Seconds to send ``messages`` over one connection (``serialize``: bytes + sendmail)."""
     import smtplib
 
@@ -194,8 +248,7 @@ def _bare_messages(rows: list[Any], mail_from: str) -> list[tuple[EmailMessage, 
     messages = []
     for row in rows:
         message = EmailMessage()
-        message["From"] = Address(display_name="Pâtisserie Ëlsa", username=username,
-                                  domain=domain)
+        message["From"] = Address(display_name="Pâtisserie Ëlsa", username=username, domain=domain)
         message["To"] = row.recipient
         message["Reply-To"] = "hi@elsa.lu"
         message["Subject"] = row.subject
@@ -211,10 +264,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--timeout", type=float, default=300.0)
-    parser.add_argument("--workers", type=int, default=1,
-                        help="worker threads of the one consumer process")
-    parser.add_argument("--stack", choices=("dev", "production"), default="dev",
-                        help="dev: SQLite database and queue; production: PostgreSQL + Redis")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker threads of the one consumer process"
+    )
+    parser.add_argument(
+        "--stack",
+        choices=("dev", "production"),
+        default="dev",
+        help="dev: SQLite database and queue; production: PostgreSQL + Redis",
+    )
     args = parser.parse_args(argv)
     count = args.count
 
@@ -231,9 +289,12 @@ def main(argv: list[str] | None = None) -> int:
 
         huey_url = cleanup.enter_context(redis_server())
         database_url, pg_dir = _postgres(workdir)
-        cleanup.callback(subprocess.run, [str(PROJECT_ROOT / "scripts" / "pg-throwaway.sh"),
-                                          "stop", str(pg_dir)], check=False,
-                         capture_output=True)
+        cleanup.callback(
+            subprocess.run,
+            [str(PROJECT_ROOT / "scripts" / "pg-throwaway.sh"), "stop", str(pg_dir)],
+            check=False,
+            capture_output=True,
+        )
     handler = _CountingHandler(count)
     port = _free_port()
     smtp = Controller(handler, hostname="127.0.0.1", port=port)
@@ -282,8 +343,10 @@ def main(argv: list[str] | None = None) -> int:
             finished = handler.done.wait(args.timeout)
             consumer_seconds = time.perf_counter() - start
             if not finished:
-                print(f"consumer delivered only {handler.count}/{count} messages in "
-                      f"{args.timeout:.0f} s; see {workdir / 'consumer.log'}")
+                print(
+                    f"consumer delivered only {handler.count}/{count} messages in "
+                    f"{args.timeout:.0f} s; see {workdir / 'consumer.log'}"
+                )
                 return 1
             time.sleep(0.5)  # let the last task commit its row (and any retry show up)
             smtp_deliveries, distinct = handler.count, len(handler.recipients)
@@ -299,8 +362,9 @@ def main(argv: list[str] | None = None) -> int:
         from messaging.mime import message_bytes
 
         bare_seconds = _bare_loop(port, handler, messages, mail_from, args.timeout)
-        same_seconds = _bare_loop(port, handler, same_build, mail_from, args.timeout,
-                                  serialize=message_bytes)
+        same_seconds = _bare_loop(
+            port, handler, same_build, mail_from, args.timeout, serialize=message_bytes
+        )
     finally:
         if consumer is not None:
             consumer.terminate()
@@ -316,20 +380,33 @@ def main(argv: list[str] | None = None) -> int:
     ratio = bare_rate / consumer_rate
     label = f"huey consumer ({args.workers} thread{'s' if args.workers > 1 else ''}):"
     print(f"storage:                  database {db_name}, huey queue {queue_name}")
-    print(f"messages:                 {count} (log rows sent: {sent}; SMTP deliveries: "
-          f"{smtp_deliveries}, distinct recipients: {distinct})")
+    print(
+        f"messages:                 {count} (log rows sent: {sent}; SMTP deliveries: "
+        f"{smtp_deliveries}, distinct recipients: {distinct})"
+    )
     print(f"queueing the log rows:    {queue_seconds:6.2f} s (not part of the rates)")
     print(f"{label:<26}{consumer_seconds:6.2f} s  {consumer_rate:8.1f} msg/s")
-    print(f"bare smtplib loop:        {bare_seconds:6.2f} s  {bare_rate:8.1f} msg/s"
-          "  (EmailMessage, send_message)")
-    print(f"bare loop, same MIME:     {same_seconds:6.2f} s  {same_rate:8.1f} msg/s"
-          "  (consumer's MIME code, sendmail)")
-    print(f"ratio bare/consumer:      {ratio:6.2f}x   (same MIME: "
-          f"{same_rate / consumer_rate:.2f}x)")
-    ok = (consumer_rate >= TARGET_RATE and ratio <= TARGET_RATIO and sent == count
-          and smtp_deliveries == distinct == count)
-    print(f"targets (>= {TARGET_RATE:.0f} msg/s, <= {TARGET_RATIO:.0f}x, all sent once): "
-          f"{'met' if ok else 'NOT met'}")
+    print(
+        f"bare smtplib loop:        {bare_seconds:6.2f} s  {bare_rate:8.1f} msg/s"
+        "  (EmailMessage, send_message)"
+    )
+    print(
+        f"bare loop, same MIME:     {same_seconds:6.2f} s  {same_rate:8.1f} msg/s"
+        "  (consumer's MIME code, sendmail)"
+    )
+    print(
+        f"ratio bare/consumer:      {ratio:6.2f}x   (same MIME: {same_rate / consumer_rate:.2f}x)"
+    )
+    ok = (
+        consumer_rate >= TARGET_RATE
+        and ratio <= TARGET_RATIO
+        and sent == count
+        and smtp_deliveries == distinct == count
+    )
+    print(
+        f"targets (>= {TARGET_RATE:.0f} msg/s, <= {TARGET_RATIO:.0f}x, all sent once): "
+        f"{'met' if ok else 'NOT met'}"
+    )
     return 0 if ok else 1
 
 

@@ -27,10 +27,20 @@ def main() -> int:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--enrollments", type=int, default=5)
     parser.add_argument("--show", action="store_true", help="print the statements of one run")
-    parser.add_argument("--time", type=int, default=0, metavar="N",
-                        help="also time N enrollments (CPU time of this process)")
-    parser.add_argument("--profile", type=int, default=0, metavar="N",
-                        help="also profile N enrollments with cProfile (top 30 by own time)")
+    parser.add_argument(
+        "--time",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time N enrollments (CPU time of this process)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also profile N enrollments with cProfile (top 30 by own time)",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="enroll-statements-"))
@@ -52,17 +62,28 @@ def main() -> int:
     from platform_core.extensions import db
     from platform_core.tenancy.services import create_merchant, create_store
 
-    app = create_app({"WTF_CSRF_ENABLED": False, "PROGRAM_INFO_CACHE_SECONDS": 0,
-                      "RATELIMIT_ENROLL": "1000000/minute"})
+    app = create_app(
+        {
+            "WTF_CSRF_ENABLED": False,
+            "PROGRAM_INFO_CACHE_SECONDS": 0,
+            "RATELIMIT_ENROLL": "1000000/minute",
+        }
+    )
     with app.app_context():
         db.drop_all()
         db.create_all()
         merchant = create_merchant("Count Bakery", "count-bakery", "count@bakery.example")
         create_store(merchant, "Count Store", STORE_SLUG)
-        create_program(merchant, kind=ProgramKind.HYBRID, name="Count Club",
-                       points_per_euro=Decimal("1.00"), welcome_bonus_points=50,
-                       stamps_target=10, stamps_reward_description="A free coffee",
-                       points_expiry_days=365)
+        create_program(
+            merchant,
+            kind=ProgramKind.HYBRID,
+            name="Count Club",
+            points_per_euro=Decimal("1.00"),
+            welcome_bonus_points=50,
+            stamps_target=10,
+            stamps_reward_description="A free coffee",
+            points_expiry_days=365,
+        )
         get_settings(merchant.id)
         commit()
         engine = db.engine
@@ -76,10 +97,17 @@ def main() -> int:
     client = app.test_client()
 
     def enroll(n: int) -> None:
-        response = client.post(f"/api/v1/stores/{STORE_SLUG}/enroll", json={
-            "email": f"count-{n}@example.lu", "first_name": "Count", "last_name": f"User{n}",
-            "locale": "fr", "marketing_consent": False, "accept_terms": True,
-        })
+        response = client.post(
+            f"/api/v1/stores/{STORE_SLUG}/enroll",
+            json={
+                "email": f"count-{n}@example.lu",
+                "first_name": "Count",
+                "last_name": f"User{n}",
+                "locale": "fr",
+                "marketing_consent": False,
+                "accept_terms": True,
+            },
+        )
         assert response.status_code == 201, response.get_data(as_text=True)
 
     enroll(0)  # warm-up: first connection, compiled caches
@@ -92,15 +120,19 @@ def main() -> int:
         shown = statements[: len(statements) // args.enrollments]
         for line in shown:
             print("  ", line[:160])
-    print(f"enrollment: {per_enrollment:.1f} statements "
-          f"({', '.join(f'{k} {v / args.enrollments:g}' for k, v in sorted(kinds.items()))})")
+    print(
+        f"enrollment: {per_enrollment:.1f} statements "
+        f"({', '.join(f'{k} {v / args.enrollments:g}' for k, v in sorted(kinds.items()))})"
+    )
 
     started = time.process_time()
     for n in range(100, 100 + args.time):
         enroll(n)
     if args.time:
-        print(f"enrollment: {(time.process_time() - started) / args.time * 1000:.2f} ms CPU "
-              f"each in this process (test client, {args.time} enrollments)")
+        print(
+            f"enrollment: {(time.process_time() - started) / args.time * 1000:.2f} ms CPU "
+            f"each in this process (test client, {args.time} enrollments)"
+        )
 
     if args.profile:
         import cProfile

@@ -59,8 +59,13 @@ def _free_port() -> int:
 def throwaway_postgres(tmp: Path) -> Iterator[str]:
     pgdir = tmp / "pg"
     script = ROOT / "scripts" / "pg-throwaway.sh"
-    dsn = subprocess.run([str(script), "start", str(pgdir)], check=True, text=True,
-                         stdout=subprocess.PIPE).stdout.strip().splitlines()[-1]
+    dsn = (
+        subprocess.run(
+            [str(script), "start", str(pgdir)], check=True, text=True, stdout=subprocess.PIPE
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     try:
         yield dsn
     finally:
@@ -71,9 +76,21 @@ def throwaway_postgres(tmp: Path) -> Iterator[str]:
 def throwaway_redis(tmp: Path) -> Iterator[str]:
     port = _free_port()
     proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 10
@@ -93,10 +110,24 @@ def throwaway_redis(tmp: Path) -> Iterator[str]:
 def gunicorn(env: dict[str, str], workers: int, threads: int) -> Iterator[int]:
     port = _free_port()
     proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", str(workers), "--worker-class", "gthread",
-         "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         "--keep-alive", "30", "wsgi:app"],
-        cwd=ROOT, env=env,
+        [
+            str(BIN / "gunicorn"),
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--keep-alive",
+            "30",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 60
@@ -164,10 +195,12 @@ def bulk_cards(dsn: str, count: int) -> float:
     with psycopg.connect(url) as conn:
         merchant_id, store_id, program_id = conn.execute(
             "SELECT m.id, s.id, p.id FROM merchants m JOIN stores s ON s.merchant_id = m.id "
-            "JOIN loyalty_programs p ON p.merchant_id = m.id WHERE s.slug = %s", (STORE_SLUG,)
+            "JOIN loyalty_programs p ON p.merchant_id = m.id WHERE s.slug = %s",
+            (STORE_SLUG,),
         ).fetchone()
-        first_customer = conn.execute(
-            "SELECT COALESCE(MAX(id), 0) + 1 FROM customers").fetchone()[0]
+        first_customer = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM customers").fetchone()[
+            0
+        ]
         with conn.cursor() as cur:
             with cur.copy(
                 "COPY customers (id, merchant_id, email, first_name, last_name, "
@@ -175,9 +208,19 @@ def bulk_cards(dsn: str, count: int) -> float:
             ) as copy:
                 for n in range(count):
                     moment = now - timedelta(minutes=n)
-                    copy.write_row((first_customer + n, merchant_id,
-                                    f"bench-user-{n:06d}@example.lu", f"First{n}", f"Last{n}",
-                                    "fr", False, moment, moment))
+                    copy.write_row(
+                        (
+                            first_customer + n,
+                            merchant_id,
+                            f"bench-user-{n:06d}@example.lu",
+                            f"First{n}",
+                            f"Last{n}",
+                            "fr",
+                            False,
+                            moment,
+                            moment,
+                        )
+                    )
             with cur.copy(
                 "COPY loyalty_cards (merchant_id, customer_id, program_id, card_number, "
                 "enrolled_at_store_id, points_balance, total_points_earned, "
@@ -188,12 +231,32 @@ def bulk_cards(dsn: str, count: int) -> float:
                 for n in range(count):
                     payload = f"9{n:014d}"
                     moment = now - timedelta(minutes=n)
-                    copy.write_row((merchant_id, first_customer + n, program_id,
-                                    payload + luhn_check_digit(payload), store_id, n % 500,
-                                    n % 500, 0, 0, 0, n % 10, 0, 0, moment, "not_synced", True,
-                                    moment, moment))
-        conn.execute("SELECT setval(pg_get_serial_sequence('customers', 'id'), "
-                     "(SELECT MAX(id) FROM customers))")
+                    copy.write_row(
+                        (
+                            merchant_id,
+                            first_customer + n,
+                            program_id,
+                            payload + luhn_check_digit(payload),
+                            store_id,
+                            n % 500,
+                            n % 500,
+                            0,
+                            0,
+                            0,
+                            n % 10,
+                            0,
+                            0,
+                            moment,
+                            "not_synced",
+                            True,
+                            moment,
+                            moment,
+                        )
+                    )
+        conn.execute(
+            "SELECT setval(pg_get_serial_sequence('customers', 'id'), "
+            "(SELECT MAX(id) FROM customers))"
+        )
         conn.commit()
         conn.execute("ANALYZE")
     return time.perf_counter() - started
@@ -209,7 +272,8 @@ def postgres_durability(dsn: str) -> str:
         values = [conn.execute(f"SHOW {name}").fetchone()[0] for name in names]
     durable = all(value == "on" for value in values)
     return ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True)) + (
-        "" if durable else " (throwaway settings: commits do not wait for the disk)")
+        "" if durable else " (throwaway settings: commits do not wait for the disk)"
+    )
 
 
 # --- load --------------------------------------------------------------------------------
@@ -247,23 +311,30 @@ class Result:
 
 
 def _enroll_body(worker: int, n: int) -> bytes:
-    return json.dumps({
-        "email": f"load-{os.getpid()}-{worker}-{n}@example.lu", "first_name": "Load",
-        "last_name": f"Client{worker}", "locale": "fr", "marketing_consent": False,
-        "accept_terms": True,
-    }).encode()
+    return json.dumps(
+        {
+            "email": f"load-{os.getpid()}-{worker}-{n}@example.lu",
+            "first_name": "Load",
+            "last_name": f"Client{worker}",
+            "locale": "fr",
+            "marketing_consent": False,
+            "accept_terms": True,
+        }
+    ).encode()
 
 
 SCENARIOS = {
     "ping": Scenario("bare JSON endpoint (/api/v1/ping)", "GET", "/api/v1/ping"),
     "program": Scenario("program info", "GET", f"/api/v1/stores/{STORE_SLUG}/program"),
-    "enroll": Scenario("enrollment POST", "POST", f"/api/v1/stores/{STORE_SLUG}/enroll",
-                       _enroll_body, (201,)),
+    "enroll": Scenario(
+        "enrollment POST", "POST", f"/api/v1/stores/{STORE_SLUG}/enroll", _enroll_body, (201,)
+    ),
 }
 
 
-def _client_thread(port: int, scenario: Scenario, worker: int, stop_at: float,
-                   out: list[float], errors: list[int]) -> None:
+def _client_thread(
+    port: int, scenario: Scenario, worker: int, stop_at: float, out: list[float], errors: list[int]
+) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Content-Type": "application/json", "Connection": "keep-alive"}
     n = 0
@@ -297,9 +368,13 @@ def _client_process(args: tuple) -> tuple[list[float], int, float]:
     stop_at = time.perf_counter() + duration
     latencies: list[float] = []
     errors: list[int] = []
-    pool = [threading.Thread(target=_client_thread,
-                             args=(port, scenario, first_worker + i, stop_at, latencies, errors))
-            for i in range(threads)]
+    pool = [
+        threading.Thread(
+            target=_client_thread,
+            args=(port, scenario, first_worker + i, stop_at, latencies, errors),
+        )
+        for i in range(threads)
+    ]
     for thread in pool:
         thread.start()
     for thread in pool:
@@ -310,8 +385,9 @@ def _client_process(args: tuple) -> tuple[list[float], int, float]:
 def drive(port: int, key: str, clients: int, duration: float, processes: int) -> Result:
     """``clients`` concurrent keep-alive clients, spread over a few processes (one Python
     process cannot drive 20 connections fast enough to load the server)."""
-    per_process = [clients // processes + (1 if i < clients % processes else 0)
-                   for i in range(processes)]
+    per_process = [
+        clients // processes + (1 if i < clients % processes else 0) for i in range(processes)
+    ]
     start_at = time.time() + 0.5
     jobs, first = [], 0
     for threads in per_process:
@@ -334,8 +410,9 @@ def console_session(port: int):
     session = requests.Session()
     base = f"http://127.0.0.1:{port}"
     page = session.get(f"{base}/login", timeout=30)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text) or \
-        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page.text)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page.text
+    )
     data = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
     if token:
         data["csrf_token"] = token.group(1)
@@ -383,8 +460,11 @@ def main() -> int:
     try:
         with throwaway_postgres(tmp) as dsn, throwaway_redis(tmp) as redis_url:
             env = {
-                **{k: v for k, v in os.environ.items()
-                   if k not in {"TEST_DATABASE_URL", "DATABASE_URL", "HUEY_URL"}},
+                **{
+                    k: v
+                    for k, v in os.environ.items()
+                    if k not in {"TEST_DATABASE_URL", "DATABASE_URL", "HUEY_URL"}
+                },
                 "APP_ENV": "production",
                 "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
                 "SESSION_COOKIE_SECURE": "false",
@@ -397,8 +477,13 @@ def main() -> int:
                 "RATELIMIT_LOGIN": "1000/minute",
                 "PUBLIC_BASE_URL": "http://127.0.0.1",
             }
-            subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
-                           env=env, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             seed(env)
             load_seconds = bulk_cards(dsn, args.cards)
             pg_settings = postgres_durability(dsn)
@@ -407,33 +492,46 @@ def main() -> int:
             with gunicorn(env, args.workers, args.threads) as port:
                 results = {}
                 for key in ("ping", "program", "enroll"):
-                    results[key] = drive(port, key, args.clients, args.duration,
-                                         args.client_processes)
+                    results[key] = drive(
+                        port, key, args.clients, args.duration, args.client_processes
+                    )
                 session, base = console_session(port)
                 # The first page lists the cards just enrolled by the load above.
-                first_page = time_page(session, f"{base}/admin/loyaltycard/",
-                                       args.page_requests, "@example.lu")
-                search = time_page(session,
-                                   f"{base}/admin/loyaltycard/?search=bench-user-054321",
-                                   args.page_requests, "bench-user-054321@example.lu")
+                first_page = time_page(
+                    session, f"{base}/admin/loyaltycard/", args.page_requests, "@example.lu"
+                )
+                search = time_page(
+                    session,
+                    f"{base}/admin/loyaltycard/?search=bench-user-054321",
+                    args.page_requests,
+                    "bench-user-054321@example.lu",
+                )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
     print()
-    print(f"gunicorn gthread: {args.workers} workers x {args.threads} threads; "
-          f"{args.clients} clients for {args.duration:.0f} s per endpoint; "
-          f"{os.cpu_count()} CPUs shared by server, database and clients")
+    print(
+        f"gunicorn gthread: {args.workers} workers x {args.threads} threads; "
+        f"{args.clients} clients for {args.duration:.0f} s per endpoint; "
+        f"{os.cpu_count()} CPUs shared by server, database and clients"
+    )
     print(f"PostgreSQL: {pg_settings}; load average before the run: {load_before}")
-    print(f"{'endpoint':38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
-          f"{'client CPU':>10}")
+    print(
+        f"{'endpoint':38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'client CPU':>10}"
+    )
     for result in results.values():
-        print(f"{result.name:38} {result.rps:8.0f} {result.pct(50):8.1f} {result.pct(99):8.1f} "
-              f"{result.errors:7d} {result.client_cores:8.2f} c")
-    print("(client CPU: cores the load generator used itself, out of the machine's "
-          f"{os.cpu_count()})")
+        print(
+            f"{result.name:38} {result.rps:8.0f} {result.pct(50):8.1f} {result.pct(99):8.1f} "
+            f"{result.errors:7d} {result.client_cores:8.2f} c"
+        )
+    print(
+        f"(client CPU: cores the load generator used itself, out of the machine's {os.cpu_count()})"
+    )
     print()
-    print(f"{'console card list (' + format(args.cards, ',') + ' cards)':38} "
-          f"{'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
+    print(
+        f"{'console card list (' + format(args.cards, ',') + ' cards)':38} "
+        f"{'p50 ms':>8} {'p95 ms':>8} {'errors':>7}"
+    )
     for label, result in (("first page", first_page), ("search by email", search)):
         print(f"{label:38} {result.pct(50):8.1f} {result.pct(95):8.1f} {result.errors:7d}")
 
@@ -441,14 +539,20 @@ def main() -> int:
     ratio = results["program"].rps / results["ping"].rps if results["ping"].rps else 0.0
     print()
     print("Targets:")
-    print(f"  {_verdict(enroll_p99 < TARGET_ENROLL_P99_MS)} enrollment p99 "
-          f"{enroll_p99:.1f} ms < {TARGET_ENROLL_P99_MS:.0f} ms")
-    print(f"  {_verdict(ratio >= TARGET_PROGRAM_VS_PING)} program info throughput "
-          f"{ratio:.2f}x of the bare endpoint (target: within 2x, i.e. >= 0.50x)")
+    print(
+        f"  {_verdict(enroll_p99 < TARGET_ENROLL_P99_MS)} enrollment p99 "
+        f"{enroll_p99:.1f} ms < {TARGET_ENROLL_P99_MS:.0f} ms"
+    )
+    print(
+        f"  {_verdict(ratio >= TARGET_PROGRAM_VS_PING)} program info throughput "
+        f"{ratio:.2f}x of the bare endpoint (target: within 2x, i.e. >= 0.50x)"
+    )
     for label, result in (("first page", first_page), ("search", search)):
         p95 = result.pct(95)
-        print(f"  {_verdict(p95 < TARGET_CARD_LIST_P95_MS)} card list {label} p95 "
-              f"{p95:.1f} ms < {TARGET_CARD_LIST_P95_MS:.0f} ms")
+        print(
+            f"  {_verdict(p95 < TARGET_CARD_LIST_P95_MS)} card list {label} p95 "
+            f"{p95:.1f} ms < {TARGET_CARD_LIST_P95_MS:.0f} ms"
+        )
     return 0
 
 

@@ -44,7 +44,9 @@ def error_response(status: int, code: str, message: str, **headers: str):
 @bp.errorhandler(429)
 def _too_many_requests(exc: Exception):
     return error_response(
-        429, "rate_limited", _("Too many requests. Please wait a minute and try again."),
+        429,
+        "rate_limited",
+        _("Too many requests. Please wait a minute and try again."),
         **{"Retry-After": str(retry_after_seconds())},
     )
 
@@ -161,7 +163,8 @@ _program_cache = _ProgramCache()
 def store_enroll(slug: str):
     if not request.is_json:
         return error_response(
-            415, "json_required",
+            415,
+            "json_required",
             _("Send the request body as JSON (Content-Type: application/json)."),
         )
     payload = request.get_json(silent=True)

@@ -46,20 +46,29 @@ def verify_ledger_command(merchant_slug: str | None) -> None:
 
 
 @loyalty_cli.command("expire-points")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=None,
-              help="Cards per transaction (default 500).")
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Cards per transaction (default 500).",
+)
 def expire_points_command(chunk_size: int | None) -> None:
     """Expire due points now (what the nightly job does)."""
     from loyalty.tasks import run_expiry
 
     report = run_expiry(chunk_size=chunk_size)
-    click.echo(f"Expired {report.points} points on {report.cards} cards "
-               f"in {report.chunks} chunk(s).")
+    click.echo(
+        f"Expired {report.points} points on {report.cards} cards in {report.chunks} chunk(s)."
+    )
 
 
 @loyalty_cli.command("send-expiry-warnings")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=None,
-              help="Cards per transaction (default 500).")
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Cards per transaction (default 500).",
+)
 def send_expiry_warnings_command(chunk_size: int | None) -> None:
     """Queue the "points expiring soon" emails now (what the daily job does)."""
     from loyalty.tasks import run_expiry_warnings

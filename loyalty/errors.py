@@ -86,9 +86,7 @@ def store_not_allowed() -> LoyaltyPermissionError:
 
 
 def wrong_merchant() -> LoyaltyPermissionError:
-    return LoyaltyPermissionError(
-        _l("This card belongs to another merchant."), "wrong_merchant"
-    )
+    return LoyaltyPermissionError(_l("This card belongs to another merchant."), "wrong_merchant")
 
 
 def admin_only() -> LoyaltyPermissionError:
@@ -162,14 +160,11 @@ def cross_store_redemption_disabled() -> LoyaltyError:
 
 
 def no_reward_available() -> LoyaltyError:
-    return LoyaltyError(
-        _l("This card has no stamp reward ready to redeem."), "no_reward_available"
-    )
+    return LoyaltyError(_l("This card has no stamp reward ready to redeem."), "no_reward_available")
 
 
 def voids_disabled() -> LoyaltyError:
-    return LoyaltyError(_l("Voiding transactions is disabled for this merchant."),
-                        "voids_disabled")
+    return LoyaltyError(_l("Voiding transactions is disabled for this merchant."), "voids_disabled")
 
 
 def void_window_passed(days: int) -> LoyaltyError:
@@ -196,9 +191,7 @@ def already_voided() -> LoyaltyError:
 
 
 def cannot_void_type() -> LoyaltyError:
-    return LoyaltyError(
-        _l("Voids and expiries cannot be voided."), "cannot_void_type"
-    )
+    return LoyaltyError(_l("Voids and expiries cannot be voided."), "cannot_void_type")
 
 
 def void_would_go_negative(balance: int, points: int) -> LoyaltyError:
@@ -226,7 +219,6 @@ def reason_required() -> LoyaltyError:
 
 def adjustment_would_go_negative(balance: int) -> LoyaltyError:
     return LoyaltyError(
-        _l("The balance cannot go below zero: the card has %(balance)d points.",
-           balance=balance),
+        _l("The balance cannot go below zero: the card has %(balance)d points.", balance=balance),
         "negative_balance",
     )

@@ -134,7 +134,6 @@ class EnrollmentForm(BaseForm):
             raise ValidationError(_l("Choose one of the offered languages."))
 
 
-
 def form_from_json(payload: dict[str, Any]) -> tuple[EnrollmentForm, dict[str, list[str]]]:
     """Build the form from an API body; also return type errors WTForms cannot see.
 

@@ -31,8 +31,9 @@ from platform_core.tenancy.models import Merchant, Store
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     # Stored as plain strings with a CHECK: portable, and readable in SQL.
-    return Enum(cls, name=name, native_enum=False, length=20,
-                values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 class ProgramKind(enum.StrEnum):
@@ -42,8 +43,13 @@ class ProgramKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str({ProgramKind.POINTS: _l("Points"), ProgramKind.STAMPS: _l("Stamps"),
-                    ProgramKind.HYBRID: _l("Points and stamps")}[self])
+        return str(
+            {
+                ProgramKind.POINTS: _l("Points"),
+                ProgramKind.STAMPS: _l("Stamps"),
+                ProgramKind.HYBRID: _l("Points and stamps"),
+            }[self]
+        )
 
 
 class TransactionType(enum.StrEnum):
@@ -297,9 +303,7 @@ class LoyaltyTransaction(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     merchant: Mapped[Merchant] = relationship()
-    card: Mapped[LoyaltyCard] = relationship(
-        back_populates="transactions", foreign_keys=[card_id]
-    )
+    card: Mapped[LoyaltyCard] = relationship(back_populates="transactions", foreign_keys=[card_id])
     store: Mapped[Store | None] = relationship()
     staff_user: Mapped[StaffUser | None] = relationship()
     voided_transaction: Mapped[LoyaltyTransaction | None] = relationship(

@@ -27,26 +27,40 @@ _ERROR = {
 _PROGRAM = {
     "type": "object",
     "required": [
-        "name", "kind", "description", "points_per_euro", "welcome_bonus_points",
-        "stamps_target", "stamps_reward", "points_expiry_days", "logo_url", "brand_color",
-        "terms_url", "merchant_name", "store_name", "enrollment_open",
+        "name",
+        "kind",
+        "description",
+        "points_per_euro",
+        "welcome_bonus_points",
+        "stamps_target",
+        "stamps_reward",
+        "points_expiry_days",
+        "logo_url",
+        "brand_color",
+        "terms_url",
+        "merchant_name",
+        "store_name",
+        "enrollment_open",
     ],
     "properties": {
         "name": {"type": "string"},
         "kind": {"type": "string", "enum": ["points", "stamps", "hybrid"]},
         "description": {"type": "string"},
         "points_per_euro": {
-            "type": ["number", "null"], "minimum": 0,
+            "type": ["number", "null"],
+            "minimum": 0,
             "description": "Points per euro spent; null for stamps-only programs.",
         },
         "welcome_bonus_points": {"type": "integer", "minimum": 0},
         "stamps_target": {
-            "type": ["integer", "null"], "minimum": 1,
+            "type": ["integer", "null"],
+            "minimum": 1,
             "description": "Stamps needed for a reward; null for points-only programs.",
         },
         "stamps_reward": {"type": ["string", "null"]},
         "points_expiry_days": {
-            "type": ["integer", "null"], "minimum": 1,
+            "type": ["integer", "null"],
+            "minimum": 1,
             "description": "Days without activity after which points expire; null = never.",
         },
         "logo_url": {"type": ["string", "null"]},
@@ -69,13 +83,17 @@ _ENROLLMENT_REQUEST = {
         "first_name": {"type": "string", "minLength": 1, "maxLength": 100},
         "last_name": {"type": "string", "minLength": 1, "maxLength": 100},
         "locale": {
-            "type": "string", "enum": ["en", "fr", "de", "lb"],
+            "type": "string",
+            "enum": ["en", "fr", "de", "lb"],
             "description": "Language of the customer's emails and card page. Default: the "
-                           "language this request is answered in.",
+            "language this request is answered in.",
         },
         "marketing_consent": {"type": "boolean", "default": False},
-        "accept_terms": {"type": "boolean", "const": True,
-                         "description": "Must be true: the customer accepts the terms."},
+        "accept_terms": {
+            "type": "boolean",
+            "const": True,
+            "description": "Must be true: the customer accepts the terms.",
+        },
         "phone": {"type": ["string", "null"], "maxLength": 40},
         "birthday": {"type": ["string", "null"], "format": "date"},
     },
@@ -93,7 +111,8 @@ _CARD_CREATED = {
                 "points_balance": {"type": "integer", "minimum": 0},
                 "stamp_count": {"type": "integer", "minimum": 0},
                 "card_page_url": {
-                    "type": "string", "format": "uri",
+                    "type": "string",
+                    "format": "uri",
                     "description": "Signed link to the customer's card page; it expires.",
                 },
             },
@@ -117,7 +136,7 @@ _VALIDATION_ERRORS = {
         "errors": {
             "type": "object",
             "description": "Localized messages per request field; `_form` for the request "
-                           "as a whole.",
+            "as a whole.",
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         },
         "code": {"type": "string", "description": "Set when a business rule refused."},
@@ -142,11 +161,16 @@ _RATE_LIMITED = _json(
 )
 
 _SLUG = {
-    "name": "slug", "in": "path", "required": True, "schema": {"type": "string"},
+    "name": "slug",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
     "description": "The store's slug, as in /enroll/<slug>.",
 }
 _LANG = {
-    "name": "lang", "in": "query", "required": False,
+    "name": "lang",
+    "in": "query",
+    "required": False,
     "schema": {"type": "string", "enum": ["en", "fr", "de", "lb"]},
     "description": "Language of the messages (default: from Accept-Language).",
 }
@@ -177,8 +201,11 @@ _DOCUMENT: dict[str, Any] = {
                 "parameters": [_SLUG, _LANG],
                 "responses": {
                     "200": _json("ProgramInfo", "The program."),
-                    "404": _json("Error", "Unknown store (`store_not_found`) or no "
-                                          "active program (`program_missing`)."),
+                    "404": _json(
+                        "Error",
+                        "Unknown store (`store_not_found`) or no "
+                        "active program (`program_missing`).",
+                    ),
                     "429": _RATE_LIMITED,
                 },
             }
@@ -197,22 +224,30 @@ _DOCUMENT: dict[str, Any] = {
                 "parameters": [_SLUG, _LANG],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/EnrollmentRequest"}
-                    }},
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/EnrollmentRequest"}
+                        }
+                    },
                 },
                 "responses": {
                     "201": _json("EnrollmentCreated", "A new card."),
-                    "202": _json("EnrollmentAccepted",
-                                 "Accepted without details: the address may already "
-                                 "have a card, which was sent to it by email."),
+                    "202": _json(
+                        "EnrollmentAccepted",
+                        "Accepted without details: the address may already "
+                        "have a card, which was sent to it by email.",
+                    ),
                     "400": _json("Error", "The body is not a JSON object."),
-                    "403": _json("Error", "The merchant has switched off online "
-                                          "enrollment (`self_enrollment_disabled`)."),
+                    "403": _json(
+                        "Error",
+                        "The merchant has switched off online "
+                        "enrollment (`self_enrollment_disabled`).",
+                    ),
                     "404": _json("Error", "Unknown store or no active program."),
                     "415": _json("Error", "The body is not sent as application/json."),
-                    "422": _json("ValidationErrors", "Invalid fields, with localized "
-                                                     "messages per field."),
+                    "422": _json(
+                        "ValidationErrors", "Invalid fields, with localized messages per field."
+                    ),
                     "429": _RATE_LIMITED,
                 },
             }

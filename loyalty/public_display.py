@@ -33,8 +33,14 @@ def qr_svg(data: str, *, label: str) -> Markup:
     """An inline SVG QR code of ``data`` (no JavaScript, no image request)."""
     qr = segno.make(data, error="m")
     svg = qr.svg_inline(
-        scale=1, border=4, dark="#000", light="#fff", omitsize=True, title=label,
-        svgclass="qr", lineclass=None,
+        scale=1,
+        border=4,
+        dark="#000",
+        light="#fff",
+        omitsize=True,
+        title=label,
+        svgclass="qr",
+        lineclass=None,
     )
     return Markup(svg)  # noqa: S704 - segno's own output; the data is our card number
 
@@ -44,35 +50,48 @@ def earn_summary(program: LoyaltyProgram) -> list[str]:
     lines: list[str] = []
     if program.uses_points:
         lines.append(
-            _("Earn %(points)s points for every euro you spend.",
-              points=format_decimal(program.points_per_euro, format="#,##0.##"))
+            _(
+                "Earn %(points)s points for every euro you spend.",
+                points=format_decimal(program.points_per_euro, format="#,##0.##"),
+            )
         )
         if program.welcome_bonus_points:
             lines.append(
-                ngettext("Get %(count)s point as a welcome bonus.",
-                         "Get %(count)s points as a welcome bonus.",
-                         program.welcome_bonus_points,
-                         count=format_decimal(program.welcome_bonus_points))
+                ngettext(
+                    "Get %(count)s point as a welcome bonus.",
+                    "Get %(count)s points as a welcome bonus.",
+                    program.welcome_bonus_points,
+                    count=format_decimal(program.welcome_bonus_points),
+                )
             )
     if program.uses_stamps and program.stamps_target:
         if program.stamps_reward_description:
             lines.append(
-                ngettext("Collect %(count)s stamp and get: %(reward)s.",
-                         "Collect %(count)s stamps and get: %(reward)s.",
-                         program.stamps_target, count=format_decimal(program.stamps_target),
-                         reward=program.stamps_reward_description)
+                ngettext(
+                    "Collect %(count)s stamp and get: %(reward)s.",
+                    "Collect %(count)s stamps and get: %(reward)s.",
+                    program.stamps_target,
+                    count=format_decimal(program.stamps_target),
+                    reward=program.stamps_reward_description,
+                )
             )
         else:
             lines.append(
-                ngettext("Collect %(count)s stamp to earn a reward.",
-                         "Collect %(count)s stamps to earn a reward.", program.stamps_target,
-                         count=format_decimal(program.stamps_target))
+                ngettext(
+                    "Collect %(count)s stamp to earn a reward.",
+                    "Collect %(count)s stamps to earn a reward.",
+                    program.stamps_target,
+                    count=format_decimal(program.stamps_target),
+                )
             )
     if program.uses_points and program.points_expiry_days:
         lines.append(
-            ngettext("Points expire after %(count)s day without any activity.",
-                     "Points expire after %(count)s days without any activity.",
-                     program.points_expiry_days, count=format_decimal(program.points_expiry_days))
+            ngettext(
+                "Points expire after %(count)s day without any activity.",
+                "Points expire after %(count)s days without any activity.",
+                program.points_expiry_days,
+                count=format_decimal(program.points_expiry_days),
+            )
         )
     return lines
 
@@ -105,8 +124,9 @@ def card_view(card: LoyaltyCard) -> dict[str, Any]:
     target = program.stamps_target if program and program.uses_stamps else None
     return {
         "number": format_card_number(card.card_number),
-        "qr": qr_svg(card.card_number, label=_("QR code of card %(number)s",
-                                               number=card.card_number)),
+        "qr": qr_svg(
+            card.card_number, label=_("QR code of card %(number)s", number=card.card_number)
+        ),
         "points": format_decimal(card.points_balance),
         "stamps": format_decimal(card.stamp_count),
         "stamps_target": target,

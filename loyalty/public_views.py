@@ -37,21 +37,31 @@ bp = Blueprint(
 HISTORY_ROWS = 20
 
 
-def _page(template: str, status: int = 200, *, program: LoyaltyProgram | None = None,
-          **context: Any) -> tuple[str, int]:
+def _page(
+    template: str, status: int = 200, *, program: LoyaltyProgram | None = None, **context: Any
+) -> tuple[str, int]:
     context.setdefault("header_name", program.name if program else None)
     html = render_template(
-        f"loyalty/public/{template}", program=program, brand_color=brand_color(program),
+        f"loyalty/public/{template}",
+        program=program,
+        brand_color=brand_color(program),
         **context,
     )
     return html, status
 
 
-def message_page(heading: str, message: str, status: int, *, hint: str | None = None,
-                 program: LoyaltyProgram | None = None) -> tuple[str, int]:
+def message_page(
+    heading: str,
+    message: str,
+    status: int,
+    *,
+    hint: str | None = None,
+    program: LoyaltyProgram | None = None,
+) -> tuple[str, int]:
     """A friendly page with one message (closed enrollment, unknown store, bad link)."""
-    return _page("message.html", status, program=program, heading=heading, message=message,
-                 hint=hint)
+    return _page(
+        "message.html", status, program=program, heading=heading, message=message, hint=hint
+    )
 
 
 def _store_not_found() -> tuple[str, int]:
@@ -92,8 +102,10 @@ def enrollment_page(store: Store):
     if program is None:
         return message_page(
             _("No loyalty program here yet"),
-            _("%(store)s does not run a loyalty program at the moment. Please come back later.",
-              store=store.name),
+            _(
+                "%(store)s does not run a loyalty program at the moment. Please come back later.",
+                store=store.name,
+            ),
             404,
         )
     settings = setup.settings
@@ -106,8 +118,11 @@ def enrollment_page(store: Store):
     if not settings.self_enrollment_enabled:
         return message_page(
             _("Join us in store"),
-            _("Online enrollment is closed for %(program)s. Please ask at the till: we will "
-              "be happy to give you a card.", program=program.name),
+            _(
+                "Online enrollment is closed for %(program)s. Please ask at the till: we will "
+                "be happy to give you a card.",
+                program=program.name,
+            ),
             200,
             program=program,
         )
@@ -143,8 +158,15 @@ def enrollment_page(store: Store):
             form_error = _("This form had expired. Please check your details and send it again.")
 
     action = url_for("loyalty_public.enroll", slug=store.slug)
-    return _page("enroll.html", status, program=program, form=form, form_error=form_error,
-                 action=action, **context)
+    return _page(
+        "enroll.html",
+        status,
+        program=program,
+        form=form,
+        form_error=form_error,
+        action=action,
+        **context,
+    )
 
 
 @bp.route("/card/<token>")
@@ -154,8 +176,10 @@ def card_page(token: str):
         if problem is TokenProblem.EXPIRED:
             return message_page(
                 _("This link has expired"),
-                _("For your security, card links only work for a while. Open the latest email "
-                  "about your card, or ask in store for a new link."),
+                _(
+                    "For your security, card links only work for a while. Open the latest email "
+                    "about your card, or ask in store for a new link."
+                ),
                 410,
             )
         return message_page(
@@ -179,8 +203,11 @@ def _card_page(card: LoyaltyCard) -> tuple[str, int]:
     expiry = None
     expires_at = card.points_expire_at()
     if expires_at is not None:
-        expiry = {"points": card.points_balance, "num": format_decimal(card.points_balance),
-                  "date": format_date(expires_at, "long")}
+        expiry = {
+            "points": card.points_balance,
+            "num": format_decimal(card.points_balance),
+            "date": format_date(expires_at, "long"),
+        }
     return _page(
         "card.html",
         program=program,

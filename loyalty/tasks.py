@@ -35,8 +35,9 @@ def run_expiry(chunk_size: int | None = None) -> ExpiryReport:
         log.exception("points expiry failed; committed chunks stay done, the job will retry")
         raise
     dbmod.commit()
-    log.info("points expiry: %d cards, %d points, %d chunks",
-             report.cards, report.points, report.chunks)
+    log.info(
+        "points expiry: %d cards, %d points, %d chunks", report.cards, report.points, report.chunks
+    )
     return report
 
 
@@ -53,8 +54,9 @@ def run_expiry_warnings(chunk_size: int | None = None) -> ExpiryReport:
     return report
 
 
-@huey.periodic_task(crontab(hour="2", minute="30"), retries=JOB_RETRIES,
-                    retry_delay=JOB_RETRY_DELAY)
+@huey.periodic_task(
+    crontab(hour="2", minute="30"), retries=JOB_RETRIES, retry_delay=JOB_RETRY_DELAY
+)
 @app_task
 def expire_points_task() -> None:
     """Daily at 02:30: expire the points of inactive cards."""
@@ -63,8 +65,7 @@ def expire_points_task() -> None:
         run.set(cards=report.cards, points=report.points, chunks=report.chunks)
 
 
-@huey.periodic_task(crontab(hour="9", minute="0"), retries=JOB_RETRIES,
-                    retry_delay=JOB_RETRY_DELAY)
+@huey.periodic_task(crontab(hour="9", minute="0"), retries=JOB_RETRIES, retry_delay=JOB_RETRY_DELAY)
 @app_task
 def expiry_warnings_task() -> None:
     """Daily at 09:00 (a civil hour for an email): warn cards whose points expire soon."""

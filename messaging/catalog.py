@@ -58,10 +58,16 @@ _CUSTOMER_AND_CARD = (
     _var("card_number", _l("The loyalty card number"), "4000 1234 5678 9"),
     _var("points_balance", _l("The card's points balance, formatted"), 1250),
     _var("stamp_count", _l("Stamps collected on the card, formatted"), 10),
-    _var("card_url", _l("Link to the customer's card page (signed, expires)"),
-         "https://kirchberg.example.lu/card/sample"),
-    _var("wallet_url", _l("Link that adds the card to Google Wallet; empty when not set up"),
-         "https://pay.google.com/gp/v/save/sample"),
+    _var(
+        "card_url",
+        _l("Link to the customer's card page (signed, expires)"),
+        "https://kirchberg.example.lu/card/sample",
+    ),
+    _var(
+        "wallet_url",
+        _l("Link that adds the card to Google Wallet; empty when not set up"),
+        "https://pay.google.com/gp/v/save/sample",
+    ),
     _var("brand_color", _l("The program's brand colour, as #rrggbb"), "#1f5f8b"),
 )
 
@@ -69,8 +75,11 @@ _POINTS = _var("points", _l("Points concerned by this email, formatted"), 150)
 
 _STAFF = (
     _var("recipient_name", _l("The staff member's name"), "Marc Weber"),
-    _var("merchant_name", _l("The merchant's trading name (empty for platform staff)"),
-         "Boulangerie Kirchberg"),
+    _var(
+        "merchant_name",
+        _l("The merchant's trading name (empty for platform staff)"),
+        "Boulangerie Kirchberg",
+    ),
 )
 
 CATALOG: dict[str, TemplateSpec] = {
@@ -83,10 +92,12 @@ CATALOG: dict[str, TemplateSpec] = {
             (
                 *_STAFF,
                 _var("inviter_name", _l("Who sent the invitation"), "Claire Schmit"),
-                _var("invitation_url", _l("Link to accept the invitation"),
-                     "https://admin.example.lu/invitation/sample"),
-                _var("expiry_date", _l("Last day the link works, formatted"),
-                     date(2025, 3, 14)),
+                _var(
+                    "invitation_url",
+                    _l("Link to accept the invitation"),
+                    "https://admin.example.lu/invitation/sample",
+                ),
+                _var("expiry_date", _l("Last day the link works, formatted"), date(2025, 3, 14)),
             ),
         ),
         TemplateSpec(
@@ -95,8 +106,11 @@ CATALOG: dict[str, TemplateSpec] = {
             _l("Sent when a staff member asks to reset their password."),
             (
                 *_STAFF,
-                _var("reset_url", _l("Link to choose a new password"),
-                     "https://admin.example.lu/reset/sample"),
+                _var(
+                    "reset_url",
+                    _l("Link to choose a new password"),
+                    "https://admin.example.lu/reset/sample",
+                ),
                 _var("valid_hours", _l("How many hours the link works, formatted"), 2),
             ),
         ),
@@ -119,8 +133,7 @@ CATALOG: dict[str, TemplateSpec] = {
             (
                 *_CUSTOMER_AND_CARD,
                 _POINTS,
-                _var("expiry_date", _l("The day the points expire, formatted"),
-                     date(2025, 3, 14)),
+                _var("expiry_date", _l("The day the points expire, formatted"), date(2025, 3, 14)),
             ),
         ),
         TemplateSpec(

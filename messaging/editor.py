@@ -143,9 +143,7 @@ def overview(user: StaffUser, store: Store) -> list[OverrideStatus]:
     """Every code x locale of ``store`` with its platform template and override, if any."""
     if not row_in_scope(store, user):
         raise NotInScope(store.id)
-    platform = {
-        (t.code, t.locale): t for t in db.session.scalars(select(EmailTemplate))
-    }
+    platform = {(t.code, t.locale): t for t in db.session.scalars(select(EmailTemplate))}
     overrides = {
         (o.code, o.locale): o
         for o in db.session.scalars(
@@ -268,8 +266,9 @@ def reset_override(user: StaffUser, store: Store, code: str, locale: str) -> boo
     return True
 
 
-def render_draft(store: Store, code: str, locale: str, subject: str, body_html: str,
-                 body_text: str) -> RenderedEmail:
+def render_draft(
+    store: Store, code: str, locale: str, subject: str, body_html: str, body_text: str
+) -> RenderedEmail:
     """Render unsaved template text with the catalog's sample data (no problems checked).
 
     :raises TemplateRenderError: the draft cannot be rendered; check it first.
@@ -308,8 +307,15 @@ def send_test(
         raise TemplateRejected(problems)
     rendered = render_draft(store, code, locale, subject, body_html, body_text)
     context = {TEST_CONTEXT_KEY: True, "sent_by": user.email}
-    return _queue_rendered(code, user.email, locale, rendered, context,
-                           merchant_id=store.merchant_id, store_id=store.id)
+    return _queue_rendered(
+        code,
+        user.email,
+        locale,
+        rendered,
+        context,
+        merchant_id=store.merchant_id,
+        store_id=store.id,
+    )
 
 
 def resend_test(user: StaffUser, email_log_id: int) -> EmailLog:
@@ -320,19 +326,33 @@ def resend_test(user: StaffUser, email_log_id: int) -> EmailLog:
     original = db.session.get(EmailLog, email_log_id)
     if original is None or not row_in_scope(original, user) or not is_test_message(original):
         raise NotInScope(email_log_id)
-    rendered = RenderedEmail(original.subject or "", original.body_html or "",
-                             original.body_text or "")
-    row = _queue_rendered(original.code, original.recipient, original.locale, rendered,
-                          json.loads(original.context_json or "{}"),
-                          merchant_id=original.merchant_id, store_id=original.store_id)
+    rendered = RenderedEmail(
+        original.subject or "", original.body_html or "", original.body_text or ""
+    )
+    row = _queue_rendered(
+        original.code,
+        original.recipient,
+        original.locale,
+        rendered,
+        json.loads(original.context_json or "{}"),
+        merchant_id=original.merchant_id,
+        store_id=original.store_id,
+    )
     row.resent_from_id = original.id
     db.session.flush()
     return row
 
 
-def _queue_rendered(code: str, recipient: str, locale: str, rendered: RenderedEmail,
-                    context: dict[str, Any], *, merchant_id: int | None,
-                    store_id: int | None) -> EmailLog:
+def _queue_rendered(
+    code: str,
+    recipient: str,
+    locale: str,
+    rendered: RenderedEmail,
+    context: dict[str, Any],
+    *,
+    merchant_id: int | None,
+    store_id: int | None,
+) -> EmailLog:
     row = EmailLog(
         code=code,
         recipient=recipient,

@@ -9,10 +9,29 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-_BLOCKS = frozenset({
-    "p", "div", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
-    "blockquote", "section", "article", "header", "footer", "hr", "center",
-})
+_BLOCKS = frozenset(
+    {
+        "p",
+        "div",
+        "table",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "blockquote",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "hr",
+        "center",
+    }
+)
 _SKIPPED = frozenset({"style", "script", "head", "title"})
 
 

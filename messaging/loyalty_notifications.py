@@ -54,13 +54,15 @@ def _wallet_url(card: LoyaltyCard) -> str:
 
 def _format_card_number(number: str) -> str:
     # Groups of four are easier to read out at the counter.
-    return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+    return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
 
 
 def _recipient_locale(card: LoyaltyCard) -> str:
-    for candidate in (card.customer.preferred_locale,
-                      card.enrolled_at_store.default_locale if card.enrolled_at_store else None,
-                      card.merchant.default_locale):
+    for candidate in (
+        card.customer.preferred_locale,
+        card.enrolled_at_store.default_locale if card.enrolled_at_store else None,
+        card.merchant.default_locale,
+    ):
         if candidate in _LOCALES:
             return candidate
     return "en"
@@ -94,7 +96,8 @@ class LoyaltyNotificationService:
                 "stamp_count": format_decimal(card.stamp_count),
                 "card_url": _card_url(card),
                 "wallet_url": _wallet_url(card),
-                "brand_color": program.brand_color if _COLOR.match(program.brand_color or "")
+                "brand_color": program.brand_color
+                if _COLOR.match(program.brand_color or "")
                 else _DEFAULT_COLOR,
             }
             for name, value in extra.items():
@@ -104,8 +107,14 @@ class LoyaltyNotificationService:
                     context[name] = format_decimal(value)
                 else:
                     context[name] = value
-        return send(code, recipient=customer.email, locale=locale, context=context,
-                    merchant_id=merchant.id, store_id=store.id if store is not None else None)
+        return send(
+            code,
+            recipient=customer.email,
+            locale=locale,
+            context=context,
+            merchant_id=merchant.id,
+            store_id=store.id if store is not None else None,
+        )
 
     def enrollment(self, card_id: int) -> EmailLog | None:
         """loyalty_enrollment: the customer joined (also sent to an already enrolled email)."""
@@ -117,8 +126,9 @@ class LoyaltyNotificationService:
 
     def points_expiring(self, card_id: int, points: int, expires_on: date) -> EmailLog | None:
         """loyalty_points_expiring: called by the warning job, ``warning_days`` ahead."""
-        return self._queue("loyalty_points_expiring", card_id, points=points,
-                           expiry_date=expires_on)
+        return self._queue(
+            "loyalty_points_expiring", card_id, points=points, expiry_date=expires_on
+        )
 
     def points_expired(self, card_id: int, points: int) -> EmailLog | None:
         """loyalty_points_expired: called by the expiry job after the points were zeroed."""
@@ -130,9 +140,12 @@ class LoyaltyNotificationService:
         if card is None:
             return None
         program = card.program
-        return self._queue("loyalty_reward_ready", card_id,
-                           stamps_reward=program.stamps_reward_description or "",
-                           stamps_target=program.stamps_target or 0)
+        return self._queue(
+            "loyalty_reward_ready",
+            card_id,
+            stamps_reward=program.stamps_reward_description or "",
+            stamps_target=program.stamps_target or 0,
+        )
 
 
 #: The instance loyalty services use.

@@ -94,8 +94,16 @@ class OutgoingEmail:
         return _CRLF.join(lines).encode("ascii")
 
 
-def build_mime(*, from_name: str, mail_from: str, to: str, reply_to: str | None,
-               subject: str, body_text: str, body_html: str) -> OutgoingEmail:
+def build_mime(
+    *,
+    from_name: str,
+    mail_from: str,
+    to: str,
+    reply_to: str | None,
+    subject: str,
+    body_text: str,
+    body_html: str,
+) -> OutgoingEmail:
     """A multipart/alternative message with a text and an HTML part, both UTF-8.
 
     :param from_name: the display name of the sender (the merchant's name), may be empty.

@@ -125,8 +125,13 @@ class EmailLog(TimestampMixin, db.Model):
     code: Mapped[str] = mapped_column(String(64), index=True)
     locale: Mapped[str] = mapped_column(String(5))
     status: Mapped[EmailStatus] = mapped_column(
-        Enum(EmailStatus, name="email_status", native_enum=False, length=10,
-             values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            EmailStatus,
+            name="email_status",
+            native_enum=False,
+            length=10,
+            values_callable=lambda e: [m.value for m in e],
+        ),
         default=EmailStatus.QUEUED,
         index=True,
     )

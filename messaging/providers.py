@@ -39,8 +39,16 @@ class SmtpProvider:
     message; a second failure is the message's failure.
     """
 
-    def __init__(self, host: str, port: int, *, security: str = "none", user: str = "",
-                 password: str = "", timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        security: str = "none",
+        user: str = "",
+        password: str = "",
+        timeout: float = 10.0,
+    ) -> None:
         if security not in ("none", "starttls", "tls"):
             raise ValueError(f"SMTP_SECURITY must be none, starttls or tls, got {security!r}")
         self.host = host
@@ -53,8 +61,9 @@ class SmtpProvider:
 
     def _connect(self) -> smtplib.SMTP:
         if self.security == "tls":
-            conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                                  context=ssl.create_default_context())
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
         else:
             conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             if self.security == "starttls":
@@ -154,18 +163,27 @@ _provider: tuple[tuple[Any, ...], MailProvider] | None = None
 
 
 def _settings_key(config: Mapping[str, Any]) -> tuple[Any, ...]:
-    return (config.get("MAIL_BACKEND"), config.get("MAIL_OUTBOX_DIR"), config.get("SMTP_HOST"),
-            config.get("SMTP_PORT"), config.get("SMTP_SECURITY"), config.get("SMTP_USER"),
-            config.get("SMTP_PASSWORD"), config.get("SMTP_TIMEOUT"))
+    return (
+        config.get("MAIL_BACKEND"),
+        config.get("MAIL_OUTBOX_DIR"),
+        config.get("SMTP_HOST"),
+        config.get("SMTP_PORT"),
+        config.get("SMTP_SECURITY"),
+        config.get("SMTP_USER"),
+        config.get("SMTP_PASSWORD"),
+        config.get("SMTP_TIMEOUT"),
+    )
 
 
 def build_provider(config: Mapping[str, Any]) -> MailProvider:
     backend = config.get("MAIL_BACKEND", "file")
     if backend == "smtp":
         return SmtpProvider(
-            config["SMTP_HOST"], int(config["SMTP_PORT"]),
+            config["SMTP_HOST"],
+            int(config["SMTP_PORT"]),
             security=config.get("SMTP_SECURITY") or "none",
-            user=config.get("SMTP_USER") or "", password=config.get("SMTP_PASSWORD") or "",
+            user=config.get("SMTP_USER") or "",
+            password=config.get("SMTP_PASSWORD") or "",
             timeout=float(config.get("SMTP_TIMEOUT") or 10.0),
         )
     if backend == "file":

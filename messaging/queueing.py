@@ -28,8 +28,15 @@ def _enqueue_after_commit(log_row: EmailLog) -> None:
     dbmod.after_commit(send_email_task, log_row.id)
 
 
-def queue_email(code: str, *, recipient: str, locale: str, context: dict[str, Any],
-                merchant_id: int | None = None, store_id: int | None = None) -> EmailLog:
+def queue_email(
+    code: str,
+    *,
+    recipient: str,
+    locale: str,
+    context: dict[str, Any],
+    merchant_id: int | None = None,
+    store_id: int | None = None,
+) -> EmailLog:
     """Add a queued :class:`EmailLog` row for ``code`` and send it after the commit.
 
     Outside :func:`email_batch` the row is flushed at once (it has its id on return); inside

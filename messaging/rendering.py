@@ -38,8 +38,22 @@ _ALLOWED_ATTRIBUTES = frozenset(
     {"upper", "lower", "title", "capitalize", "strip", "lstrip", "rstrip"}
 )
 #: Filters that look up attributes by name; with them a template bypasses the attribute check.
-_FORBIDDEN_FILTERS = frozenset({"attr", "map", "selectattr", "rejectattr", "groupby", "sort",
-                                "sum", "unique", "min", "max", "dictsort", "xmlattr"})
+_FORBIDDEN_FILTERS = frozenset(
+    {
+        "attr",
+        "map",
+        "selectattr",
+        "rejectattr",
+        "groupby",
+        "sort",
+        "sum",
+        "unique",
+        "min",
+        "max",
+        "dictsort",
+        "xmlattr",
+    }
+)
 #: Statement nodes that need other templates or define reusable code.
 _FORBIDDEN_NODES: dict[type[nodes.Node], str] = {
     nodes.Extends: "extends",
@@ -72,8 +86,13 @@ class _EmailSandbox(ImmutableSandboxedEnvironment):
 
 
 def _make_env(autoescape: bool) -> _EmailSandbox:
-    env = _EmailSandbox(autoescape=autoescape, undefined=StrictUndefined,
-                        keep_trailing_newline=True, auto_reload=False, cache_size=0)
+    env = _EmailSandbox(
+        autoescape=autoescape,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        auto_reload=False,
+        cache_size=0,
+    )
     # range, lipsum, cycler, joiner, namespace, dict: none is needed by an email, and each is
     # one more object a template could poke at.
     env.globals.clear()
@@ -147,8 +166,9 @@ compiled_templates = _CompiledCache()
 
 
 def _field_label(field: str) -> str:
-    return {"subject": _("Subject"), "body_html": _("HTML body"),
-            "body_text": _("Text body")}.get(field, field)
+    return {"subject": _("Subject"), "body_html": _("HTML body"), "body_text": _("Text body")}.get(
+        field, field
+    )
 
 
 def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
@@ -157,14 +177,18 @@ def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
         yield from _walk(child)
 
 
-def _problems_in_source(field: str, source: str, allowed: frozenset[str], *,
-                        html: bool) -> list[TemplateProblem]:
+def _problems_in_source(
+    field: str, source: str, allowed: frozenset[str], *, html: bool
+) -> list[TemplateProblem]:
     env = html_env if html else text_env
     try:
         ast = env.parse(source)
     except TemplateSyntaxError as exc:
-        return [TemplateProblem(field, exc.lineno,
-                                _("Syntax error: %(reason)s", reason=exc.message or ""))]
+        return [
+            TemplateProblem(
+                field, exc.lineno, _("Syntax error: %(reason)s", reason=exc.message or "")
+            )
+        ]
 
     problems: list[TemplateProblem] = []
     assigned = {n.name for n in _walk(ast) if isinstance(n, nodes.Name) and n.ctx != "load"}
@@ -180,41 +204,56 @@ def _problems_in_source(field: str, source: str, allowed: frozenset[str], *,
         if isinstance(node, nodes.Name) and node.ctx == "load":
             name = node.name
             if name in _RESERVED_NAMES:
-                add(node.lineno, _("“%(name)s” is not available in email templates.", name=name),
-                    name)
+                add(
+                    node.lineno,
+                    _("“%(name)s” is not available in email templates.", name=name),
+                    name,
+                )
             elif name in undeclared and name not in allowed and name not in assigned:
                 add(node.lineno, _("Unknown variable “%(name)s”.", name=name), name)
         elif isinstance(node, nodes.Getattr):
             if node.attr not in _ALLOWED_ATTRIBUTES:
-                add(node.lineno,
-                    _("Attribute access “.%(attr)s” is not allowed in email templates.",
-                      attr=node.attr), "." + node.attr)
+                add(
+                    node.lineno,
+                    _(
+                        "Attribute access “.%(attr)s” is not allowed in email templates.",
+                        attr=node.attr,
+                    ),
+                    "." + node.attr,
+                )
         elif isinstance(node, nodes.Getitem):
-            add(node.lineno, _("Index access with [...] is not allowed in email templates."),
-                "[]")
+            add(node.lineno, _("Index access with [...] is not allowed in email templates."), "[]")
         elif isinstance(node, nodes.Filter | nodes.Test):
             if node.name in _FORBIDDEN_FILTERS:
-                add(node.lineno, _("The filter “%(name)s” is not allowed in email templates.",
-                                   name=node.name), "|" + node.name)
+                add(
+                    node.lineno,
+                    _("The filter “%(name)s” is not allowed in email templates.", name=node.name),
+                    "|" + node.name,
+                )
             elif isinstance(node, nodes.Filter) and node.name not in env.filters:
-                add(node.lineno, _("Unknown filter “%(name)s”.", name=node.name),
-                    "|" + node.name)
+                add(node.lineno, _("Unknown filter “%(name)s”.", name=node.name), "|" + node.name)
             elif isinstance(node, nodes.Test) and node.name not in env.tests:
-                add(node.lineno, _("Unknown test “%(name)s”.", name=node.name),
-                    "is " + node.name)
-        elif isinstance(node, nodes.Const) and isinstance(node.value, str) and \
-                node.value.startswith("_"):
+                add(node.lineno, _("Unknown test “%(name)s”.", name=node.name), "is " + node.name)
+        elif (
+            isinstance(node, nodes.Const)
+            and isinstance(node.value, str)
+            and node.value.startswith("_")
+        ):
             add(node.lineno, _("Names starting with an underscore are not allowed."), "_")
         else:
             for node_type, keyword in _FORBIDDEN_NODES.items():
                 if isinstance(node, node_type):
-                    add(node.lineno, _("“%(keyword)s” is not allowed in email templates.",
-                                       keyword=keyword), keyword)
+                    add(
+                        node.lineno,
+                        _("“%(keyword)s” is not allowed in email templates.", keyword=keyword),
+                        keyword,
+                    )
     return sorted(problems, key=lambda p: p.line or 0)
 
 
-def validate_template(code: str, subject: str, body_html: str,
-                      body_text: str = "") -> list[TemplateProblem]:
+def validate_template(
+    code: str, subject: str, body_html: str, body_text: str = ""
+) -> list[TemplateProblem]:
     """Everything that stops these sources from being saved as a template of ``code``.
 
     Checks syntax, variables against the catalog, attribute and item access, forbidden
@@ -235,15 +274,21 @@ def validate_template(code: str, subject: str, body_html: str,
         problems.append(TemplateProblem("subject", None, _("The subject must be one line.")))
     if not body_html.strip():
         problems.append(TemplateProblem("body_html", None, _("The HTML body cannot be empty.")))
-    for field, source, html in (("subject", subject, False), ("body_html", body_html, True),
-                                ("body_text", body_text, False)):
+    for field, source, html in (
+        ("subject", subject, False),
+        ("body_html", body_html, True),
+        ("body_text", body_text, False),
+    ):
         problems.extend(_problems_in_source(field, source, allowed, html=html))
     if problems:
         return problems
     # The static checks passed; a trial render catches what they cannot see.
     sample = {name: "Sample" for name in allowed}
-    for field, source, html in (("subject", subject, False), ("body_html", body_html, True),
-                                ("body_text", body_text, False)):
+    for field, source, html in (
+        ("subject", subject, False),
+        ("body_html", body_html, True),
+        ("body_text", body_text, False),
+    ):
         try:
             render_source(source, sample, html=html, field=field)
         except TemplateRenderError as exc:
@@ -254,8 +299,9 @@ def validate_template(code: str, subject: str, body_html: str,
 # --- rendering --------------------------------------------------------------------------
 
 
-def render_source(source: str, context: Mapping[str, str], *, html: bool,
-                  field: str = "body") -> str:
+def render_source(
+    source: str, context: Mapping[str, str], *, html: bool, field: str = "body"
+) -> str:
     """Render one template source in the sandbox; any failure is a :class:`TemplateRenderError`."""
     try:
         template = compiled_templates.get(source, html=html)
@@ -270,15 +316,20 @@ def render_source(source: str, context: Mapping[str, str], *, html: bool,
         ) from exc
     except TemplateSyntaxError as exc:
         raise TemplateRenderError(
-            field, _("Syntax error on line %(line)s: %(reason)s", line=exc.lineno,
-                     reason=exc.message or "")
+            field,
+            _(
+                "Syntax error on line %(line)s: %(reason)s",
+                line=exc.lineno,
+                reason=exc.message or "",
+            ),
         ) from exc
     except (TemplateError, TypeError, ValueError, ArithmeticError, RecursionError) as exc:
         raise TemplateRenderError(field, str(exc) or exc.__class__.__name__) from exc
 
 
-def render_email(subject: str, body_html: str, body_text: str,
-                 context: Mapping[str, str]) -> RenderedEmail:
+def render_email(
+    subject: str, body_html: str, body_text: str, context: Mapping[str, str]
+) -> RenderedEmail:
     """Render a template's three parts with ``context`` in the sandbox.
 
     The subject is folded onto one line; an empty text body is derived from the HTML.
@@ -286,8 +337,9 @@ def render_email(subject: str, body_html: str, body_text: str,
     :raises TemplateRenderError: the template cannot be rendered.
     """
     # Only ASCII whitespace is folded: a French non-breaking space before "!" stays.
-    rendered_subject = re.sub(r"[ \t\r\n\f\v]+", " ", render_source(
-        subject, context, html=False, field="subject")).strip()
+    rendered_subject = re.sub(
+        r"[ \t\r\n\f\v]+", " ", render_source(subject, context, html=False, field="subject")
+    ).strip()
     rendered_html = render_source(body_html, context, html=True, field="body_html")
     if body_text.strip():
         rendered_text = render_source(body_text, context, html=False, field="body_text")

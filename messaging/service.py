@@ -91,43 +91,65 @@ resolved_templates = _TemplateCache()
 
 # Built once: a send only binds values (building the statement cost as much as running it).
 _PLATFORM_CANDIDATES = select(
-    literal("platform").label("source"), EmailTemplate.id, EmailTemplate.locale,
+    literal("platform").label("source"),
+    EmailTemplate.id,
+    EmailTemplate.locale,
     EmailTemplate.updated_at,
-).where(EmailTemplate.code == bindparam("code"),
-        EmailTemplate.locale.in_(bindparam("locales", expanding=True)),
-        EmailTemplate.is_active.is_(True))
+).where(
+    EmailTemplate.code == bindparam("code"),
+    EmailTemplate.locale.in_(bindparam("locales", expanding=True)),
+    EmailTemplate.is_active.is_(True),
+)
 _ALL_CANDIDATES = union_all(
-    select(literal("store").label("source"), StoreEmailTemplate.id, StoreEmailTemplate.locale,
-           StoreEmailTemplate.updated_at).where(
+    select(
+        literal("store").label("source"),
+        StoreEmailTemplate.id,
+        StoreEmailTemplate.locale,
+        StoreEmailTemplate.updated_at,
+    ).where(
         StoreEmailTemplate.store_id == bindparam("store_id"),
         StoreEmailTemplate.code == bindparam("code"),
-        StoreEmailTemplate.locale == bindparam("locale")),
+        StoreEmailTemplate.locale == bindparam("locale"),
+    ),
     _PLATFORM_CANDIDATES,
 )
 
 
-def _candidates(code: str, locale: str, locales: list[str],
-                store_id: int | None) -> list[Row[Any]]:
+def _candidates(code: str, locale: str, locales: list[str], store_id: int | None) -> list[Row[Any]]:
     """(source, id, locale, updated_at) of every template that could serve this send."""
     if store_id is None:
-        return list(db.session.execute(_PLATFORM_CANDIDATES,
-                                       {"code": code, "locales": locales}))
-    return list(db.session.execute(_ALL_CANDIDATES, {"code": code, "locales": locales,
-                                                     "store_id": store_id, "locale": locale}))
+        return list(db.session.execute(_PLATFORM_CANDIDATES, {"code": code, "locales": locales}))
+    return list(
+        db.session.execute(
+            _ALL_CANDIDATES,
+            {"code": code, "locales": locales, "store_id": store_id, "locale": locale},
+        )
+    )
 
 
 def _load(code: str, source: str, template_id: int) -> ResolvedTemplate | None:
     model = StoreEmailTemplate if source == "store" else EmailTemplate
-    found = db.session.execute(select(model.locale, model.subject, model.body_html,
-                                      model.body_text).where(model.id == template_id)).first()
+    found = db.session.execute(
+        select(model.locale, model.subject, model.body_html, model.body_text).where(
+            model.id == template_id
+        )
+    ).first()
     if found is None:
         return None
-    return ResolvedTemplate(code, found.locale, found.subject, found.body_html,
-                            found.body_text or "", source, template_id)
+    return ResolvedTemplate(
+        code,
+        found.locale,
+        found.subject,
+        found.body_html,
+        found.body_text or "",
+        source,
+        template_id,
+    )
 
 
-def resolve_template(code: str, locale: str, *, store: Store | None = None,
-                     merchant: Merchant | None = None) -> ResolvedTemplate | None:
+def resolve_template(
+    code: str, locale: str, *, store: Store | None = None, merchant: Merchant | None = None
+) -> ResolvedTemplate | None:
     """The template to render for ``code`` in ``locale``.
 
     Order: the store's override in ``locale``; the platform template in ``locale``; the
@@ -140,17 +162,23 @@ def resolve_template(code: str, locale: str, *, store: Store | None = None,
     :param merchant: the merchant, when there is no store.
     :return: the template, or ``None`` when none of them exists.
     """
-    default_locale = (store.default_locale if store is not None
-                      else merchant.default_locale if merchant is not None else None)
+    default_locale = (
+        store.default_locale
+        if store is not None
+        else merchant.default_locale
+        if merchant is not None
+        else None
+    )
     locales: list[str] = []
     for candidate in (locale, default_locale, FALLBACK_LOCALE):
         if candidate and candidate not in locales:
             locales.append(candidate)
     if not locales:
         return None
-    found = {(row.source, row.locale): row
-             for row in _candidates(code, locale, locales,
-                                    store.id if store is not None else None)}
+    found = {
+        (row.source, row.locale): row
+        for row in _candidates(code, locale, locales, store.id if store is not None else None)
+    }
     order = [("store", locale)] + [("platform", candidate) for candidate in locales]
     for source, candidate in order:
         row = found.get((source, candidate))
@@ -180,8 +208,15 @@ def _enqueue_after_commit(log_row: EmailLog) -> None:
     dbmod.after_commit(send_email_task, log_row.id)
 
 
-def send(code: str, *, recipient: str, locale: str, context: dict[str, Any],
-         merchant_id: int | None = None, store_id: int | None = None) -> EmailLog:
+def send(
+    code: str,
+    *,
+    recipient: str,
+    locale: str,
+    context: dict[str, Any],
+    merchant_id: int | None = None,
+    store_id: int | None = None,
+) -> EmailLog:
     """Queue the email ``code`` for ``recipient``; it is sent after the transaction commits.
 
     :param code: a template code declared in :mod:`messaging.catalog`.
@@ -194,8 +229,14 @@ def send(code: str, *, recipient: str, locale: str, context: dict[str, Any],
     :return: the queued log row (flushed, so it has an id, unless inside
         :func:`messaging.queueing.email_batch`, which flushes its rows together).
     """
-    return queue_email(code, recipient=recipient, locale=locale, context=context,
-                       merchant_id=merchant_id, store_id=store_id)
+    return queue_email(
+        code,
+        recipient=recipient,
+        locale=locale,
+        context=context,
+        merchant_id=merchant_id,
+        store_id=store_id,
+    )
 
 
 def resend(email_log_id: int, *, staff_user: StaffUser | None = None) -> EmailLog:
@@ -224,8 +265,12 @@ def resend(email_log_id: int, *, staff_user: StaffUser | None = None) -> EmailLo
     )
     db.session.add(row)
     db.session.flush()
-    log.info("email log %s resent as %s by %s", original.id, row.id,
-             staff_user.email if staff_user is not None else "system")
+    log.info(
+        "email log %s resent as %s by %s",
+        original.id,
+        row.id,
+        staff_user.email if staff_user is not None else "system",
+    )
     _enqueue_after_commit(row)
     return row
 
@@ -250,8 +295,7 @@ def build_message(row: EmailLog, rendered: RenderedEmail, *, mail_from: str) -> 
 def _render_row(row: EmailLog, template: ResolvedTemplate | None = None) -> RenderedEmail:
     if template is None:
         # The fallbacks (store's language, English) or a template changed meanwhile.
-        template = resolve_template(row.code, row.locale, store=row.store,
-                                    merchant=row.merchant)
+        template = resolve_template(row.code, row.locale, store=row.store, merchant=row.merchant)
     if template is None:
         raise TemplateRenderError("code", f"no active template for {row.code} ({row.locale})")
     context = json.loads(row.context_json or "{}")
@@ -271,16 +315,33 @@ _platform = aliased(EmailTemplate)
 # entities are selected as such rather than with ``joinedload``, whose eager-loading setup is
 # rebuilt on each execution and cost more than the query itself.
 _ROW_FOR_DELIVERY = (
-    select(EmailLog, Store, Merchant, _override.id, _override.updated_at, _platform.id,
-           _platform.updated_at)
+    select(
+        EmailLog,
+        Store,
+        Merchant,
+        _override.id,
+        _override.updated_at,
+        _platform.id,
+        _platform.updated_at,
+    )
     .outerjoin(Store, EmailLog.store_id == Store.id)
     .outerjoin(Merchant, EmailLog.merchant_id == Merchant.id)
-    .outerjoin(_override, and_(_override.store_id == EmailLog.store_id,
-                               _override.code == EmailLog.code,
-                               _override.locale == EmailLog.locale))
-    .outerjoin(_platform, and_(_platform.code == EmailLog.code,
-                               _platform.locale == EmailLog.locale,
-                               _platform.is_active.is_(True)))
+    .outerjoin(
+        _override,
+        and_(
+            _override.store_id == EmailLog.store_id,
+            _override.code == EmailLog.code,
+            _override.locale == EmailLog.locale,
+        ),
+    )
+    .outerjoin(
+        _platform,
+        and_(
+            _platform.code == EmailLog.code,
+            _platform.locale == EmailLog.locale,
+            _platform.is_active.is_(True),
+        ),
+    )
     .where(EmailLog.id == bindparam("email_log_id"))
 )
 
@@ -337,8 +398,7 @@ def deliver(email_log_id: int, *, final_attempt: bool = True) -> EmailLog | None
     row.body_html = rendered.body_html
     row.body_text = rendered.body_text
     try:
-        get_provider(config).send(message, sender=config["MAIL_FROM"],
-                                  recipients=[row.recipient])
+        get_provider(config).send(message, sender=config["MAIL_FROM"], recipients=[row.recipient])
     except MailProviderError as exc:
         row.attempts += 1
         row.last_error = str(exc)
@@ -357,8 +417,14 @@ def deliver(email_log_id: int, *, final_attempt: bool = True) -> EmailLog | None
 # --- preview ----------------------------------------------------------------------------
 
 
-def render_preview(code: str, locale: str, subject: str, body_html: str, body_text: str = "",
-                   store: Store | None = None) -> RenderedEmail:
+def render_preview(
+    code: str,
+    locale: str,
+    subject: str,
+    body_html: str,
+    body_text: str = "",
+    store: Store | None = None,
+) -> RenderedEmail:
     """Render unsaved template sources with the catalog's sample values (the editor's preview).
 
     The store, when given, supplies its own and its merchant's names instead of the samples.

@@ -29,8 +29,9 @@ def _read_password(password_stdin: bool) -> str:
     )
 
 
-def _merchant_and_stores(merchant_slug: str | None, store_slugs: tuple[str, ...]
-                         ) -> tuple[Merchant | None, list[Store]]:
+def _merchant_and_stores(
+    merchant_slug: str | None, store_slugs: tuple[str, ...]
+) -> tuple[Merchant | None, list[Store]]:
     merchant = None
     if merchant_slug:
         merchant = get_merchant_by_slug(merchant_slug)
@@ -49,13 +50,20 @@ def _merchant_and_stores(merchant_slug: str | None, store_slugs: tuple[str, ...]
     return merchant, stores
 
 
-def _create(email: str, role: str, merchant_slug: str | None, store_slugs: tuple[str, ...],
-            password_stdin: bool, full_name: str) -> None:
+def _create(
+    email: str,
+    role: str,
+    merchant_slug: str | None,
+    store_slugs: tuple[str, ...],
+    password_stdin: bool,
+    full_name: str,
+) -> None:
     merchant, stores = _merchant_and_stores(merchant_slug, store_slugs)
     password = _read_password(password_stdin)
     try:
-        user = create_staff_user(email, password, role, merchant=merchant, stores=stores,
-                                 full_name=full_name)
+        user = create_staff_user(
+            email, password, role, merchant=merchant, stores=stores, full_name=full_name
+        )
     except StaffUserError as exc:
         raise click.ClickException(str(exc)) from exc
     dbmod.commit()
@@ -69,8 +77,14 @@ def _create(email: str, role: str, merchant_slug: str | None, store_slugs: tuple
 @click.option("--store", "store_slugs", multiple=True, help="Slug of a store (repeatable).")
 @click.option("--name", "full_name", default="", help="Full name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_user_command(email: str, role: str, merchant_slug: str | None,
-                        store_slugs: tuple[str, ...], full_name: str, password_stdin: bool) -> None:
+def create_user_command(
+    email: str,
+    role: str,
+    merchant_slug: str | None,
+    store_slugs: tuple[str, ...],
+    full_name: str,
+    password_stdin: bool,
+) -> None:
     """Create a staff user."""
     _create(email, role, merchant_slug, store_slugs, password_stdin, full_name)
 
@@ -90,21 +104,40 @@ def create_admin_command(email: str, full_name: str, password_stdin: bool) -> No
 @click.option("--merchant", "merchant_slug", help="Slug of the user's merchant.")
 @click.option("--store", "store_slugs", multiple=True, help="Slug of a store (repeatable).")
 @click.option("--name", "full_name", default="", help="Full name.")
-@click.option("--locale", type=click.Choice(["en", "fr", "de", "lb"]),
-              help="Language of the account (and of the invitation email).")
-def invite_user_command(email: str, role: str, merchant_slug: str | None,
-                        store_slugs: tuple[str, ...], full_name: str,
-                        locale: str | None) -> None:
+@click.option(
+    "--locale",
+    type=click.Choice(["en", "fr", "de", "lb"]),
+    help="Language of the account (and of the invitation email).",
+)
+def invite_user_command(
+    email: str,
+    role: str,
+    merchant_slug: str | None,
+    store_slugs: tuple[str, ...],
+    full_name: str,
+    locale: str | None,
+) -> None:
     """Create a staff user and email an invitation to choose a password."""
     merchant, stores = _merchant_and_stores(merchant_slug, store_slugs)
     try:
-        user = invite_staff_user(email, role, merchant=merchant, stores=stores,
-                                 full_name=full_name, preferred_locale=locale)
+        user = invite_staff_user(
+            email,
+            role,
+            merchant=merchant,
+            stores=stores,
+            full_name=full_name,
+            preferred_locale=locale,
+        )
     except StaffUserError as exc:
         raise click.ClickException(str(exc)) from exc
     dbmod.commit()  # the invitation email is queued only once the account exists
-    click.echo(_("Invited %(role)s %(email)s; the invitation email is on its way.",
-                 role=user.role.label, email=user.email))
+    click.echo(
+        _(
+            "Invited %(role)s %(email)s; the invitation email is on its way.",
+            role=user.role.label,
+            email=user.email,
+        )
+    )
 
 
 @click.command("seed")
@@ -115,8 +148,11 @@ def seed_command(name: str) -> None:
 
     if name not in SEEDS:
         raise click.ClickException(
-            _("Unknown seed %(name)s; known seeds: %(known)s.", name=name,
-              known=", ".join(sorted(SEEDS)))
+            _(
+                "Unknown seed %(name)s; known seeds: %(known)s.",
+                name=name,
+                known=", ".join(sorted(SEEDS)),
+            )
         )
     for line in run_seed(name):
         click.echo(line)

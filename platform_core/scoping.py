@@ -112,13 +112,13 @@ def _register_core_rules() -> None:
         merchant=lambda mid: Store.merchant_id == mid,
         store=lambda ids: Store.id.in_(ids),
     )
-    register_row_check(
-        Merchant, lambda row, user: row.id == user.merchant_id
-    )
+    register_row_check(Merchant, lambda row, user: row.id == user.merchant_id)
     register_row_check(
         Store,
-        lambda row, user: row.merchant_id == user.merchant_id
-        and (user.role != StaffRole.STORE_STAFF or row.id in user.store_ids),
+        lambda row, user: (
+            row.merchant_id == user.merchant_id
+            and (user.role != StaffRole.STORE_STAFF or row.id in user.store_ids)
+        ),
     )
     register_scope(
         StoreDomain,
@@ -127,8 +127,10 @@ def _register_core_rules() -> None:
     )
     register_row_check(
         StoreDomain,
-        lambda row, user: row.store.merchant_id == user.merchant_id
-        and (user.role != StaffRole.STORE_STAFF or row.store_id in user.store_ids),
+        lambda row, user: (
+            row.store.merchant_id == user.merchant_id
+            and (user.role != StaffRole.STORE_STAFF or row.store_id in user.store_ids)
+        ),
     )
 
 

@@ -53,22 +53,41 @@ MERCHANTS = (
         contact_email="contact@hoffmann.example.lu",
         default_locale="lb",
         stores=(
-            DemoStore("hoffmann-gare", "Hoffmann Gare",
-                      "42, avenue de la Gare\nL-1611 Luxembourg"),
-            DemoStore("hoffmann-kirchberg", "Hoffmann Kirchberg",
-                      "12, avenue John F. Kennedy\nL-1855 Luxembourg"),
-            DemoStore("hoffmann-esch", "Hoffmann Esch",
-                      "27, rue de l'Alzette\nL-4011 Esch-sur-Alzette"),
+            DemoStore("hoffmann-gare", "Hoffmann Gare", "42, avenue de la Gare\nL-1611 Luxembourg"),
+            DemoStore(
+                "hoffmann-kirchberg",
+                "Hoffmann Kirchberg",
+                "12, avenue John F. Kennedy\nL-1855 Luxembourg",
+            ),
+            DemoStore(
+                "hoffmann-esch", "Hoffmann Esch", "27, rue de l'Alzette\nL-4011 Esch-sur-Alzette"
+            ),
         ),
         customers=(
-            ("Marie", "Weber", "lb"), ("Jean", "Schmit", "fr"), ("Claude", "Muller", "lb"),
-            ("Sophie", "Wagner", "de"), ("Paul", "Hoffmann", "lb"), ("Anne", "Klein", "fr"),
-            ("Luc", "Thill", "lb"), ("Carine", "Reuter", "fr"), ("Tom", "Kieffer", "en"),
-            ("Nathalie", "Schroeder", "de"), ("Marc", "Hansen", "lb"), ("Isabelle", "Dupont", "fr"),
-            ("João", "Ferreira", "fr"), ("Ana", "Rodrigues", "en"), ("Pedro", "Gonçalves", "fr"),
-            ("Inês", "da Silva", "en"), ("Lukas", "Becker", "de"), ("Julia", "Schneider", "de"),
-            ("Yves", "Lentz", "fr"), ("Michèle", "Majerus", "lb"), ("Pit", "Feller", "lb"),
-            ("Laura", "Ries", "en"), ("Georges", "Bettendorf", "fr"), ("Tessy", "Faber", "lb"),
+            ("Marie", "Weber", "lb"),
+            ("Jean", "Schmit", "fr"),
+            ("Claude", "Muller", "lb"),
+            ("Sophie", "Wagner", "de"),
+            ("Paul", "Hoffmann", "lb"),
+            ("Anne", "Klein", "fr"),
+            ("Luc", "Thill", "lb"),
+            ("Carine", "Reuter", "fr"),
+            ("Tom", "Kieffer", "en"),
+            ("Nathalie", "Schroeder", "de"),
+            ("Marc", "Hansen", "lb"),
+            ("Isabelle", "Dupont", "fr"),
+            ("João", "Ferreira", "fr"),
+            ("Ana", "Rodrigues", "en"),
+            ("Pedro", "Gonçalves", "fr"),
+            ("Inês", "da Silva", "en"),
+            ("Lukas", "Becker", "de"),
+            ("Julia", "Schneider", "de"),
+            ("Yves", "Lentz", "fr"),
+            ("Michèle", "Majerus", "lb"),
+            ("Pit", "Feller", "lb"),
+            ("Laura", "Ries", "en"),
+            ("Georges", "Bettendorf", "fr"),
+            ("Tessy", "Faber", "lb"),
         ),
     ),
     DemoMerchant(
@@ -78,17 +97,29 @@ MERCHANTS = (
         contact_email="bonjour@schumann.example.lu",
         default_locale="fr",
         stores=(
-            DemoStore("schumann-diekirch", "Schumann Diekirch",
-                      "8, Grand-Rue\nL-9240 Diekirch"),
-            DemoStore("schumann-ettelbruck", "Schumann Ettelbruck",
-                      "3, place de la Libération\nL-9060 Ettelbruck"),
+            DemoStore("schumann-diekirch", "Schumann Diekirch", "8, Grand-Rue\nL-9240 Diekirch"),
+            DemoStore(
+                "schumann-ettelbruck",
+                "Schumann Ettelbruck",
+                "3, place de la Libération\nL-9060 Ettelbruck",
+            ),
         ),
         customers=(
-            ("Françoise", "Nilles", "fr"), ("Romain", "Schumacher", "lb"), ("Elsa", "Kremer", "de"),
-            ("Miguel", "Pereira", "fr"), ("Catarina", "Costa", "en"), ("Henri", "Mersch", "fr"),
-            ("Lisa", "Goedert", "lb"), ("Stefan", "Fischer", "de"), ("Chantal", "Bausch", "fr"),
-            ("Rui", "Martins", "fr"), ("Nora", "Wolff", "lb"), ("Daniel", "Simon", "en"),
-            ("Monique", "Hilbert", "fr"), ("Ben", "Weis", "lb"), ("Sandra", "Lopes", "fr"),
+            ("Françoise", "Nilles", "fr"),
+            ("Romain", "Schumacher", "lb"),
+            ("Elsa", "Kremer", "de"),
+            ("Miguel", "Pereira", "fr"),
+            ("Catarina", "Costa", "en"),
+            ("Henri", "Mersch", "fr"),
+            ("Lisa", "Goedert", "lb"),
+            ("Stefan", "Fischer", "de"),
+            ("Chantal", "Bausch", "fr"),
+            ("Rui", "Martins", "fr"),
+            ("Nora", "Wolff", "lb"),
+            ("Daniel", "Simon", "en"),
+            ("Monique", "Hilbert", "fr"),
+            ("Ben", "Weis", "lb"),
+            ("Sandra", "Lopes", "fr"),
             ("Max", "Zimmer", "de"),
         ),
     ),
@@ -96,14 +127,38 @@ MERCHANTS = (
 
 #: (email, password, role, merchant slug, store slugs, full name): the printed dev logins.
 STAFF = (
-    ("admin@demo.example", "demo-admin-password", StaffRole.PLATFORM_ADMIN, None, (),
-     "Platform Admin"),
-    ("anne.hoffmann@demo.example", "demo-hoffmann-password", StaffRole.MERCHANT_ADMIN,
-     "boulangerie-hoffmann", (), "Anne Hoffmann"),
-    ("paul.schumann@demo.example", "demo-schumann-password", StaffRole.MERCHANT_ADMIN,
-     "cafe-schumann", (), "Paul Schumann"),
-    ("kasse.gare@demo.example", "demo-gare-password", StaffRole.STORE_STAFF,
-     "boulangerie-hoffmann", ("hoffmann-gare",), "Kees Gare"),
+    (
+        "admin@demo.example",
+        "demo-admin-password",
+        StaffRole.PLATFORM_ADMIN,
+        None,
+        (),
+        "Platform Admin",
+    ),
+    (
+        "anne.hoffmann@demo.example",
+        "demo-hoffmann-password",
+        StaffRole.MERCHANT_ADMIN,
+        "boulangerie-hoffmann",
+        (),
+        "Anne Hoffmann",
+    ),
+    (
+        "paul.schumann@demo.example",
+        "demo-schumann-password",
+        StaffRole.MERCHANT_ADMIN,
+        "cafe-schumann",
+        (),
+        "Paul Schumann",
+    ),
+    (
+        "kasse.gare@demo.example",
+        "demo-gare-password",
+        StaffRole.STORE_STAFF,
+        "boulangerie-hoffmann",
+        ("hoffmann-gare",),
+        "Kees Gare",
+    ),
 )
 
 
@@ -117,8 +172,13 @@ def _merchant(spec: DemoMerchant) -> tuple[Merchant, bool]:
     merchant = get_merchant_by_slug(spec.slug)
     if merchant is not None:
         return merchant, False
-    return create_merchant(spec.name, spec.slug, spec.contact_email, legal_name=spec.legal_name,
-                           default_locale=spec.default_locale), True
+    return create_merchant(
+        spec.name,
+        spec.slug,
+        spec.contact_email,
+        legal_name=spec.legal_name,
+        default_locale=spec.default_locale,
+    ), True
 
 
 def _store(merchant: Merchant, spec: DemoStore) -> tuple[Store, bool]:
@@ -142,8 +202,14 @@ def _seed_merchant(spec: DemoMerchant) -> Iterator[str]:
     for first, last, locale in spec.customers:
         email = _email_of(first, last)
         if get_customer_by_email(merchant.id, email) is None:
-            create_customer(merchant, email, first, last, preferred_locale=locale,
-                            marketing_consent=len(first) % 2 == 0)
+            create_customer(
+                merchant,
+                email,
+                first,
+                last,
+                preferred_locale=locale,
+                marketing_consent=len(first) % 2 == 0,
+            )
             new_customers += 1
     yield f"{merchant.name}: {len(spec.customers)} customers ({new_customers} new)"
 
@@ -154,8 +220,9 @@ def _seed_staff() -> Iterator[str]:
             continue
         merchant = get_merchant_by_slug(merchant_slug) if merchant_slug else None
         stores = [store for slug in store_slugs if (store := get_store_by_slug(slug))]
-        create_staff_user(email, password, role, merchant=merchant, stores=stores,
-                          full_name=full_name)
+        create_staff_user(
+            email, password, role, merchant=merchant, stores=stores, full_name=full_name
+        )
         yield f"created {role.value} {email}"
 
 

@@ -44,14 +44,75 @@ from platform_core.tenancy.services import get_merchant_by_slug
 #: The demo void PIN of Boulangerie Hoffmann (printed by the seed).
 DEMO_VOID_PIN = "2468"
 
-FIRST_NAMES = ("Marie", "Jean", "Claude", "Sophie", "Paul", "Anne", "Luc", "Carine", "Tom",
-               "Nathalie", "Marc", "Isabelle", "João", "Ana", "Pedro", "Inês", "Lukas",
-               "Julia", "Yves", "Michèle", "Pit", "Laura", "Georges", "Tessy", "Romain",
-               "Elsa", "Miguel", "Henri", "Lisa", "Stefan", "Chantal", "Nora", "Ben", "Max")
-LAST_NAMES = ("Weber", "Schmit", "Muller", "Wagner", "Hoffmann", "Klein", "Thill", "Reuter",
-              "Kieffer", "Schroeder", "Hansen", "Dupont", "Ferreira", "Rodrigues", "Becker",
-              "Lentz", "Majerus", "Feller", "Ries", "Faber", "Nilles", "Kremer", "Pereira",
-              "Mersch", "Goedert", "Bausch", "Martins", "Wolff", "Hilbert", "Weis", "Lopes")
+FIRST_NAMES = (
+    "Marie",
+    "Jean",
+    "Claude",
+    "Sophie",
+    "Paul",
+    "Anne",
+    "Luc",
+    "Carine",
+    "Tom",
+    "Nathalie",
+    "Marc",
+    "Isabelle",
+    "João",
+    "Ana",
+    "Pedro",
+    "Inês",
+    "Lukas",
+    "Julia",
+    "Yves",
+    "Michèle",
+    "Pit",
+    "Laura",
+    "Georges",
+    "Tessy",
+    "Romain",
+    "Elsa",
+    "Miguel",
+    "Henri",
+    "Lisa",
+    "Stefan",
+    "Chantal",
+    "Nora",
+    "Ben",
+    "Max",
+)
+LAST_NAMES = (
+    "Weber",
+    "Schmit",
+    "Muller",
+    "Wagner",
+    "Hoffmann",
+    "Klein",
+    "Thill",
+    "Reuter",
+    "Kieffer",
+    "Schroeder",
+    "Hansen",
+    "Dupont",
+    "Ferreira",
+    "Rodrigues",
+    "Becker",
+    "Lentz",
+    "Majerus",
+    "Feller",
+    "Ries",
+    "Faber",
+    "Nilles",
+    "Kremer",
+    "Pereira",
+    "Mersch",
+    "Goedert",
+    "Bausch",
+    "Martins",
+    "Wolff",
+    "Hilbert",
+    "Weis",
+    "Lopes",
+)
 LOCALES = ("lb", "lb", "fr", "fr", "fr", "de", "en")
 
 
@@ -99,8 +160,7 @@ PROGRAMS = (
 @contextlib.contextmanager
 def _no_emails() -> Iterator[None]:
     # The services queue lifecycle emails; demo customers must not get any.
-    names = ("enrollment", "welcome_bonus", "points_expiring", "points_expired",
-             "reward_ready")
+    names = ("enrollment", "welcome_bonus", "points_expiring", "points_expired", "reward_ready")
     saved = {name: loyalty_notifications.__dict__.get(name) for name in names}
     for name in names:
         setattr(loyalty_notifications, name, lambda *args, **kwargs: None)
@@ -116,8 +176,9 @@ def _no_emails() -> Iterator[None]:
 
 def _program(merchant: Merchant, spec: DemoProgram) -> tuple[LoyaltyProgram, bool]:
     program = db.session.scalar(
-        select(LoyaltyProgram).where(LoyaltyProgram.merchant_id == merchant.id,
-                                     LoyaltyProgram.name == spec.fields["name"])
+        select(LoyaltyProgram).where(
+            LoyaltyProgram.merchant_id == merchant.id, LoyaltyProgram.name == spec.fields["name"]
+        )
     )
     if program is not None:
         return program, False
@@ -142,13 +203,19 @@ def _require_void_pin(merchant: Merchant) -> None:
 def _customers(merchant: Merchant, count: int) -> list[tuple[str, str, str, str]]:
     """(email, first, last, locale) for ``count`` customers: the demo seed's customers
     first, then generated ones with stable emails."""
-    existing = list(db.session.execute(
-        select(Customer.email, Customer.first_name, Customer.last_name,
-               Customer.preferred_locale)
-        .where(Customer.merchant_id == merchant.id, ~Customer.email.like("demo.%"),
-               Customer.email.like("%@mail.example.lu"))
-        .order_by(Customer.id)
-    ))
+    existing = list(
+        db.session.execute(
+            select(
+                Customer.email, Customer.first_name, Customer.last_name, Customer.preferred_locale
+            )
+            .where(
+                Customer.merchant_id == merchant.id,
+                ~Customer.email.like("demo.%"),
+                Customer.email.like("%@mail.example.lu"),
+            )
+            .order_by(Customer.id)
+        )
+    )
     people = [tuple(row) for row in existing][:count]
     n = 0
     while len(people) < count:
@@ -160,18 +227,28 @@ def _customers(merchant: Merchant, count: int) -> list[tuple[str, str, str, str]
     return people  # type: ignore[return-value]
 
 
-def _history(card: LoyaltyCard, stores: list[Store], admin: StaffUser | None,
-             rng: random.Random, start: datetime, end: datetime) -> None:
+def _history(
+    card: LoyaltyCard,
+    stores: list[Store],
+    admin: StaffUser | None,
+    rng: random.Random,
+    start: datetime,
+    end: datetime,
+) -> None:
     """Visits from ``start`` to ``end``: purchases, redemptions, the odd void."""
     program = card.program
     moment = start
     # Some customers stop coming: their points expire, which the demo should show.
     end = end if rng.random() > 0.15 else start + timedelta(days=rng.randint(5, 60))
-    home = stores[0] if card.enrolled_at_store_id is None else next(
-        (s for s in stores if s.id == card.enrolled_at_store_id), stores[0])
+    home = (
+        stores[0]
+        if card.enrolled_at_store_id is None
+        else next((s for s in stores if s.id == card.enrolled_at_store_id), stores[0])
+    )
     while True:
-        moment += timedelta(days=rng.randint(2, 35), hours=rng.randint(0, 9),
-                            minutes=rng.randint(0, 59))
+        moment += timedelta(
+            days=rng.randint(2, 35), hours=rng.randint(0, 9), minutes=rng.randint(0, 59)
+        )
         if moment >= end:
             break
         store = home if rng.random() < 0.8 else rng.choice(stores)
@@ -179,17 +256,28 @@ def _history(card: LoyaltyCard, stores: list[Store], admin: StaffUser | None,
             amount = Decimal(rng.randint(250, 4500)) / 100
             earn = earn_points(card, store=store, amount=amount, now=moment)
             if admin is not None and rng.random() < 0.03:
-                void_transaction(earn, staff_user=admin, store=store, pin=DEMO_VOID_PIN,
-                                 reason="Scanned the wrong receipt",
-                                 now=moment + timedelta(minutes=3))
+                void_transaction(
+                    earn,
+                    staff_user=admin,
+                    store=store,
+                    pin=DEMO_VOID_PIN,
+                    reason="Scanned the wrong receipt",
+                    now=moment + timedelta(minutes=3),
+                )
             if card.points_balance >= 100 and rng.random() < 0.5:
-                redeem_points(card, 100, store=home, note="Cake of your choice",
-                              now=moment + timedelta(minutes=5))
+                redeem_points(
+                    card,
+                    100,
+                    store=home,
+                    note="Cake of your choice",
+                    now=moment + timedelta(minutes=5),
+                )
         else:
             add_stamps(card, 1 if rng.random() < 0.85 else 2, store=store, now=moment)
             if card.stamp_rewards_earned > card.stamp_rewards_redeemed and rng.random() < 0.7:
-                redeem_stamp_reward(card, store=store, note="Free coffee",
-                                    now=moment + timedelta(minutes=2))
+                redeem_stamp_reward(
+                    card, store=store, note="Free coffee", now=moment + timedelta(minutes=2)
+                )
 
 
 def _seed_program(spec: DemoProgram, now: datetime) -> Iterator[str]:
@@ -204,8 +292,9 @@ def _seed_program(spec: DemoProgram, now: datetime) -> Iterator[str]:
     admin = get_staff_user_by_email(spec.admin_email)
     new_cards = 0
     for index, (email, first, last, locale) in enumerate(_customers(merchant, spec.cards)):
-        customer = db.session.scalar(select(Customer).where(
-            Customer.merchant_id == merchant.id, Customer.email == email))
+        customer = db.session.scalar(
+            select(Customer).where(Customer.merchant_id == merchant.id, Customer.email == email)
+        )
         if customer is not None and get_card_for_customer(merchant.id, customer.id):
             continue
         rng = random.Random(f"{merchant.slug}-card-{email}")
@@ -214,8 +303,14 @@ def _seed_program(spec: DemoProgram, now: datetime) -> Iterator[str]:
         try:
             result = enroll_customer(
                 store,
-                EnrollmentData(email=email, first_name=first, last_name=last, locale=locale,
-                               marketing_consent=rng.random() < 0.4, accept_terms=True),
+                EnrollmentData(
+                    email=email,
+                    first_name=first,
+                    last_name=last,
+                    locale=locale,
+                    marketing_consent=rng.random() < 0.4,
+                    accept_terms=True,
+                ),
                 source="seed",
                 now=joined,
             )
@@ -226,8 +321,9 @@ def _seed_program(spec: DemoProgram, now: datetime) -> Iterator[str]:
         new_cards += 1
     if program.uses_points:
         _require_void_pin(merchant)
-    total = db.session.scalar(select(func.count()).select_from(LoyaltyCard)
-                              .where(LoyaltyCard.merchant_id == merchant.id))
+    total = db.session.scalar(
+        select(func.count()).select_from(LoyaltyCard).where(LoyaltyCard.merchant_id == merchant.id)
+    )
     yield f"{merchant.name}: {total} loyalty cards ({new_cards} new)"
 
 

@@ -29,7 +29,7 @@ _COMMON = {
         "card_number": "Card number: {{ card_number }}",
         "closing": "See you soon,<br>{{ merchant_name }}",
         "footer": "You receive this email because you are a member of {{ program_name }} at "
-                  "{{ merchant_name }}. Any questions? Simply reply to this email.",
+        "{{ merchant_name }}. Any questions? Simply reply to this email.",
     },
     "fr": {
         "hello": "Bonjour {{ customer_first_name }},",
@@ -38,8 +38,8 @@ _COMMON = {
         "card_number": f"Numéro de carte{NBSP}: {{{{ card_number }}}}",
         "closing": "À très bientôt,<br>{{ merchant_name }}",
         "footer": "Vous recevez cet e-mail parce que vous êtes membre de {{ program_name }} chez "
-                  f"{{{{ merchant_name }}}}. Une question{NBSP}? Répondez simplement à cet "
-                  "e-mail.",
+        f"{{{{ merchant_name }}}}. Une question{NBSP}? Répondez simplement à cet "
+        "e-mail.",
     },
     "de": {
         "hello": "Hallo {{ customer_first_name }},",
@@ -48,7 +48,7 @@ _COMMON = {
         "card_number": "Kartennummer: {{ card_number }}",
         "closing": "Bis bald,<br>{{ merchant_name }}",
         "footer": "Sie erhalten diese E-Mail, weil Sie Mitglied bei {{ program_name }} von "
-                  "{{ merchant_name }} sind. Fragen? Antworten Sie einfach auf diese E-Mail.",
+        "{{ merchant_name }} sind. Fragen? Antworten Sie einfach auf diese E-Mail.",
     },
     "lb": {
         "hello": "Moien {{ customer_first_name }},",
@@ -57,7 +57,7 @@ _COMMON = {
         "card_number": "Kaartennummer: {{ card_number }}",
         "closing": "Bis geschwënn,<br>{{ merchant_name }}",
         "footer": "Dir kritt dës Noriicht, well Dir Member vu {{ program_name }} bei "
-                  "{{ merchant_name }} sidd. Froen? Äntwert einfach op dës Noriicht.",
+        "{{ merchant_name }} sidd. Froen? Äntwert einfach op dës Noriicht.",
     },
 }
 
@@ -77,7 +77,7 @@ _EMAILS: dict[str, dict[str, dict[str, object]]] = {
         },
         "fr": {
             "subject": "Bienvenue dans {{ program_name }}, "
-                       f"{{{{ customer_first_name }}}}{NBSP}!",
+            f"{{{{ customer_first_name }}}}{NBSP}!",
             "heading": f"Bienvenue, {{{{ customer_first_name }}}}{NBSP}!",
             "greet": False,
             "paragraphs": [
@@ -160,7 +160,7 @@ _EMAILS: dict[str, dict[str, dict[str, object]]] = {
     "loyalty_points_expiring": {
         "en": {
             "subject": "{{ customer_first_name }}, your {{ points }} points expire on "
-                       "{{ expiry_date }}",
+            "{{ expiry_date }}",
             "heading": "Your points expire soon",
             "paragraphs": [
                 "<strong>{{ points }} points</strong> on your {{ program_name }} card will "
@@ -171,7 +171,7 @@ _EMAILS: dict[str, dict[str, dict[str, object]]] = {
         },
         "fr": {
             "subject": "{{ customer_first_name }}, vos {{ points }} points expirent le "
-                       "{{ expiry_date }}",
+            "{{ expiry_date }}",
             "heading": "Vos points expirent bientôt",
             "paragraphs": [
                 "<strong>{{ points }} points</strong> de votre carte {{ program_name }} "
@@ -182,7 +182,7 @@ _EMAILS: dict[str, dict[str, dict[str, object]]] = {
         },
         "de": {
             "subject": "{{ customer_first_name }}, Ihre {{ points }} Punkte verfallen am "
-                       "{{ expiry_date }}",
+            "{{ expiry_date }}",
             "heading": "Ihre Punkte verfallen bald",
             "paragraphs": [
                 "<strong>{{ points }} Punkte</strong> auf Ihrer Karte für {{ program_name }} "
@@ -193,7 +193,7 @@ _EMAILS: dict[str, dict[str, dict[str, object]]] = {
         },
         "lb": {
             "subject": "{{ customer_first_name }}, Är {{ points }} Punkten verfalen den "
-                       "{{ expiry_date }}",
+            "{{ expiry_date }}",
             "heading": "Är Punkten verfalen geschwënn",
             "paragraphs": [
                 "<strong>{{ points }} Punkten</strong> op Ärer Kaart fir {{ program_name }} "
@@ -298,8 +298,7 @@ _EMAILS: dict[str, dict[str, dict[str, object]]] = {
 
 
 def _wallet_block(label: str) -> str:
-    return ("{% if wallet_url %}" + button(label, "{{ wallet_url }}", _WALLET_COLOR)
-            + "{% endif %}")
+    return "{% if wallet_url %}" + button(label, "{{ wallet_url }}", _WALLET_COLOR) + "{% endif %}"
 
 
 def loyalty_templates() -> list[SeedTemplate]:
@@ -315,11 +314,20 @@ def loyalty_templates() -> list[SeedTemplate]:
                 paragraph(common["closing"]),
                 paragraph(common["card_number"], small=True),
             ]
-            templates.append(SeedTemplate(
-                code, lang, str(email["subject"]),
-                layout(lang=lang, heading=str(email["heading"]), blocks=blocks,
-                       footer=common["footer"], color_expr=_COLOR),
-            ))
+            templates.append(
+                SeedTemplate(
+                    code,
+                    lang,
+                    str(email["subject"]),
+                    layout(
+                        lang=lang,
+                        heading=str(email["heading"]),
+                        blocks=blocks,
+                        footer=common["footer"],
+                        color_expr=_COLOR,
+                    ),
+                )
+            )
     return templates
 
 

@@ -19,8 +19,14 @@ def _html_lang(response) -> str:
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("fr-LU,fr;q=0.9,en;q=0.5", "fr"), ("de-DE", "de"), ("lb", "lb"), ("lb-LU", "lb"),
-     ("es-ES,it;q=0.8", "en"), (None, "en")],
+    [
+        ("fr-LU,fr;q=0.9,en;q=0.5", "fr"),
+        ("de-DE", "de"),
+        ("lb", "lb"),
+        ("lb-LU", "lb"),
+        ("es-ES,it;q=0.8", "en"),
+        (None, "en"),
+    ],
 )
 def test_accept_language_picks_a_supported_locale(client, header, expected):
     headers = {"Accept-Language": header} if header else {}
@@ -38,8 +44,9 @@ def test_unknown_lang_parameter_is_ignored(client):
     assert _html_lang(client.get("/login?lang=xx", headers={"Accept-Language": "de"})) == "de"
 
 
-def test_staff_preference_beats_accept_language_but_not_lang(client, login_as, merchant_admin,
-                                                              session):
+def test_staff_preference_beats_accept_language_but_not_lang(
+    client, login_as, merchant_admin, session
+):
     merchant_admin.preferred_locale = "fr"
     session.flush()
     login_as(merchant_admin)
@@ -66,11 +73,11 @@ def test_language_switcher_keeps_the_page_and_its_query(client, login_as, mercha
 
 @pytest.mark.parametrize(
     ("lang", "birthday"),
-    [("en", "Mar 14, 1990"), ("fr", "14 mars 1990"), ("de", "14.03.1990"),
-     ("lb", "14. Mäe. 1990")],
+    [("en", "Mar 14, 1990"), ("fr", "14 mars 1990"), ("de", "14.03.1990"), ("lb", "14. Mäe. 1990")],
 )
-def test_dates_in_the_console_follow_the_locale(client, login_as, merchant_admin,
-                                                 create_customer, lang, birthday):
+def test_dates_in_the_console_follow_the_locale(
+    client, login_as, merchant_admin, create_customer, lang, birthday
+):
     customer = create_customer(merchant=merchant_admin.merchant, birthday=date(1990, 3, 14))
     login_as(merchant_admin)
     page = client.get(f"/admin/customer/details/?id={customer.id}&lang={lang}")
@@ -80,13 +87,22 @@ def test_dates_in_the_console_follow_the_locale(client, login_as, merchant_admin
 @pytest.mark.parametrize(
     ("lang", "count"), [("en", "1,234"), ("fr", "1\u202f234"), ("de", "1.234"), ("lb", "1.234")]
 )
-def test_numbers_on_the_home_page_follow_the_locale(client, login_as, merchant_admin, session,
-                                                     lang, count):
-    session.execute(insert(Customer), [
-        {"merchant_id": merchant_admin.merchant_id, "email": f"c{n}@example.lu",
-         "first_name": "C", "last_name": str(n), "preferred_locale": "en"}
-        for n in range(1234)
-    ])
+def test_numbers_on_the_home_page_follow_the_locale(
+    client, login_as, merchant_admin, session, lang, count
+):
+    session.execute(
+        insert(Customer),
+        [
+            {
+                "merchant_id": merchant_admin.merchant_id,
+                "email": f"c{n}@example.lu",
+                "first_name": "C",
+                "last_name": str(n),
+                "preferred_locale": "en",
+            }
+            for n in range(1234)
+        ],
+    )
     login_as(merchant_admin)
     page = client.get(f"/admin/?lang={lang}")
     assert f">{count}</div>" in page.text

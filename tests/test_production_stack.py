@@ -67,23 +67,44 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             "SESSION_COOKIE_SECURE": "false",
         }
         flask = [str(BIN / "flask"), "--app", "wsgi"]
-        subprocess.run([*flask, "db", "upgrade"], env=env, cwd=PROJECT_ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [*flask, "db", "upgrade"], env=env, cwd=PROJECT_ROOT, check=True, capture_output=True
+        )
         for seed in ("demo", "email-templates"):
-            subprocess.run([*flask, "seed", seed], env=env, cwd=PROJECT_ROOT, check=True,
-                           capture_output=True)
-        subprocess.run([*flask, "users", "create-admin", "ops@platform.lu", "--password-stdin"],
-                       input="a long enough password\n", text=True, env=env, cwd=PROJECT_ROOT,
-                       check=True, capture_output=True)
+            subprocess.run(
+                [*flask, "seed", seed], env=env, cwd=PROJECT_ROOT, check=True, capture_output=True
+            )
+        subprocess.run(
+            [*flask, "users", "create-admin", "ops@platform.lu", "--password-stdin"],
+            input="a long enough password\n",
+            text=True,
+            env=env,
+            cwd=PROJECT_ROOT,
+            check=True,
+            capture_output=True,
+        )
         port = _free_port()
         web = subprocess.Popen(
             [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-            env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         consumer = subprocess.Popen(
-            [str(BIN / "huey_consumer"), "platform_core.worker.huey", "--workers", "2",
-             "--worker-type", "thread", "--no-periodic"],
-            env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(BIN / "huey_consumer"),
+                "platform_core.worker.huey",
+                "--workers",
+                "2",
+                "--worker-type",
+                "thread",
+                "--no-periodic",
+            ],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             base = f"http://127.0.0.1:{port}"
@@ -124,8 +145,11 @@ def test_failed_logins_are_limited_across_gunicorn_workers(stack: dict) -> None:
     # limited: even a correct password is refused until the window passes.
     response = browser.post(
         f"{stack['base']}/login",
-        data={"email": "ops@platform.lu", "password": "a long enough password",
-              "csrf_token": token},
+        data={
+            "email": "ops@platform.lu",
+            "password": "a long enough password",
+            "csrf_token": token,
+        },
         timeout=5,
         allow_redirects=False,
     )

@@ -34,8 +34,14 @@ def test_seed_demo_twice_creates_once_and_then_changes_nothing(runner, session):
     assert after_first["store_domains"][0] == 5
     # 40 named customers here; the loyalty demo seed may add more.
     assert after_first["customers"][0] >= 40
-    assert db.session.scalar(select(func.count()).select_from(Customer).where(
-        Customer.email.like("%@mail.example.lu"), ~Customer.email.like("demo.%"))) == 40
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Customer)
+            .where(Customer.email.like("%@mail.example.lu"), ~Customer.email.like("demo.%"))
+        )
+        == 40
+    )
     assert after_first["staff_users"][0] == 4
 
     second = runner.invoke(args=["seed", "demo"])

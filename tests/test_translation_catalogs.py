@@ -228,10 +228,19 @@ def test_invalid_console_form_shows_validation_messages_in_luxembourgish(
 
 # -- our own strings: every message the code marks is in every catalog ----------------------
 OUR_PACKAGES = ("platform_core", "loyalty", "messaging", "admin_views", "seeds")
-OUR_KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None,
-                "ngettext": (1, 2), "lazy_ngettext": (1, 2)}
-OUR_METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2"),
-               ("**/templates/**.txt", "jinja2")]
+OUR_KEYWORDS = {
+    "_": None,
+    "_l": None,
+    "gettext": None,
+    "lazy_gettext": None,
+    "ngettext": (1, 2),
+    "lazy_ngettext": (1, 2),
+}
+OUR_METHODS = [
+    ("**.py", "python"),
+    ("**/templates/**.html", "jinja2"),
+    ("**/templates/**.txt", "jinja2"),
+]
 
 
 @functools.cache

@@ -69,9 +69,7 @@ def generate_card_number() -> str:
     """
     while True:
         number = random_card_number()
-        exists = db.session.scalar(
-            select(LoyaltyCard.id).where(LoyaltyCard.card_number == number)
-        )
+        exists = db.session.scalar(select(LoyaltyCard.id).where(LoyaltyCard.card_number == number))
         if exists is None:
             return number
 

@@ -69,8 +69,7 @@ def _clean(data: EnrollmentData) -> EnrollmentData:
     )
 
 
-def _customer_and_card(merchant_id: int,
-                       email: str) -> tuple[Customer | None, LoyaltyCard | None]:
+def _customer_and_card(merchant_id: int, email: str) -> tuple[Customer | None, LoyaltyCard | None]:
     """The merchant's customer with this email and their card (each may be ``None``)."""
     row = db.session.execute(
         select(Customer, LoyaltyCard)
@@ -169,8 +168,9 @@ def enroll_customer(
     return EnrollmentResult(card=card, created=True, welcome_bonus=max(bonus, 0))
 
 
-def _create_card(store: Store, program_id: int, customer: Customer | None,
-                 data: EnrollmentData, moment: datetime) -> LoyaltyCard:
+def _create_card(
+    store: Store, program_id: int, customer: Customer | None, data: EnrollmentData, moment: datetime
+) -> LoyaltyCard:
     """The card, and the customer unless ``customer`` (found by email) is given; added to
     the session, not flushed."""
     merchant_id = store.merchant_id

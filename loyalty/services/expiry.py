@@ -71,8 +71,9 @@ def _lock_chunk(where: list, limit: int) -> list[LoyaltyCard]:
     return list(db.session.scalars(stmt))
 
 
-def expire_points_chunk(now: datetime | None = None,
-                        limit: int = EXPIRY_CHUNK_SIZE) -> list[tuple[int, int]]:
+def expire_points_chunk(
+    now: datetime | None = None, limit: int = EXPIRY_CHUNK_SIZE
+) -> list[tuple[int, int]]:
     """Expire the points of up to ``limit`` cards inactive for their program's expiry period.
 
     Each card gets an EXPIRY ledger row and a queued "points expired" email. Does not
@@ -108,8 +109,9 @@ def expire_points_chunk(now: datetime | None = None,
     return done
 
 
-def warn_expiring_chunk(now: datetime | None = None,
-                        limit: int = EXPIRY_CHUNK_SIZE) -> list[tuple[int, int]]:
+def warn_expiring_chunk(
+    now: datetime | None = None, limit: int = EXPIRY_CHUNK_SIZE
+) -> list[tuple[int, int]]:
     """Queue "points expiring" emails for up to ``limit`` cards whose points expire within
     their program's warning period and that were not warned since their last activity.
 
@@ -148,8 +150,12 @@ def warn_expiring_chunk(now: datetime | None = None,
     return done
 
 
-def _run_chunks(chunk: Callable[[datetime, int], list[tuple[int, int]]], now: datetime | None,
-                chunk_size: int | None, commit: Callable[[], None] | None) -> ExpiryReport:
+def _run_chunks(
+    chunk: Callable[[datetime, int], list[tuple[int, int]]],
+    now: datetime | None,
+    chunk_size: int | None,
+    commit: Callable[[], None] | None,
+) -> ExpiryReport:
     now = _now(now)
     size = chunk_size or EXPIRY_CHUNK_SIZE
     report = ExpiryReport()
@@ -165,8 +171,11 @@ def _run_chunks(chunk: Callable[[datetime, int], list[tuple[int, int]]], now: da
     return report
 
 
-def expire_inactive_points(now: datetime | None = None, chunk_size: int | None = None,
-                           commit: Callable[[], None] | None = None) -> ExpiryReport:
+def expire_inactive_points(
+    now: datetime | None = None,
+    chunk_size: int | None = None,
+    commit: Callable[[], None] | None = None,
+) -> ExpiryReport:
     """Expire every card's points that are due, chunk after chunk.
 
     :param now: the reference time (default: now).
@@ -178,8 +187,11 @@ def expire_inactive_points(now: datetime | None = None, chunk_size: int | None =
     return _run_chunks(expire_points_chunk, now, chunk_size, commit)
 
 
-def send_expiry_warnings(now: datetime | None = None, chunk_size: int | None = None,
-                         commit: Callable[[], None] | None = None) -> ExpiryReport:
+def send_expiry_warnings(
+    now: datetime | None = None,
+    chunk_size: int | None = None,
+    commit: Callable[[], None] | None = None,
+) -> ExpiryReport:
     """Warn every card whose points expire soon, chunk after chunk (see
     :func:`expire_inactive_points` for the parameters)."""
     return _run_chunks(warn_expiring_chunk, now, chunk_size, commit)

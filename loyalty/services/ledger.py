@@ -200,8 +200,14 @@ def credit_welcome_bonus(
         card.points_balance += points
         card.total_points_earned += points
         _touch(card, now)
-        return add_ledger_row(card, TransactionType.WELCOME_BONUS, points_delta=points,
-                              store=store, idempotency_key="welcome-bonus", now=now)
+        return add_ledger_row(
+            card,
+            TransactionType.WELCOME_BONUS,
+            points_delta=points,
+            store=store,
+            idempotency_key="welcome-bonus",
+            now=now,
+        )
 
     if new_card:
         row = apply(card)
@@ -256,9 +262,17 @@ def earn_points(
         card.points_balance += credited
         card.total_points_earned += credited
         _touch(card, now)
-        return add_ledger_row(card, TransactionType.EARN, points_delta=credited, store=store,
-                              staff_user=staff_user, idempotency_key=idempotency_key, note=note,
-                              now=now, purchase_amount=amount)
+        return add_ledger_row(
+            card,
+            TransactionType.EARN,
+            points_delta=credited,
+            store=store,
+            staff_user=staff_user,
+            idempotency_key=idempotency_key,
+            note=note,
+            now=now,
+            purchase_amount=amount,
+        )
 
     return _run(card, idempotency_key, apply)
 
@@ -313,9 +327,16 @@ def redeem_points(
         card.points_balance -= points
         card.total_points_redeemed += points
         _touch(card, now)
-        return add_ledger_row(card, TransactionType.REDEEM, points_delta=-points, store=store,
-                              staff_user=staff_user, idempotency_key=idempotency_key, note=note,
-                              now=now)
+        return add_ledger_row(
+            card,
+            TransactionType.REDEEM,
+            points_delta=-points,
+            store=store,
+            staff_user=staff_user,
+            idempotency_key=idempotency_key,
+            note=note,
+            now=now,
+        )
 
     return _run(card, idempotency_key, apply)
 
@@ -362,9 +383,16 @@ def add_stamps(
             # Queued inside the transaction; the email goes out only after the commit.
             loyalty_notifications.reward_ready(card.id)
         _touch(card, now)
-        return add_ledger_row(card, TransactionType.STAMP, stamps_delta=count, store=store,
-                              staff_user=staff_user, idempotency_key=idempotency_key, note=note,
-                              now=now)
+        return add_ledger_row(
+            card,
+            TransactionType.STAMP,
+            stamps_delta=count,
+            store=store,
+            staff_user=staff_user,
+            idempotency_key=idempotency_key,
+            note=note,
+            now=now,
+        )
 
     return _run(card, idempotency_key, apply)
 
@@ -392,9 +420,15 @@ def redeem_stamp_reward(
             raise errors.no_reward_available()
         card.stamp_rewards_redeemed += 1
         _touch(card, now)
-        return add_ledger_row(card, TransactionType.STAMP_REWARD, store=store,
-                              staff_user=staff_user, idempotency_key=idempotency_key,
-                              note=note, now=now)
+        return add_ledger_row(
+            card,
+            TransactionType.STAMP_REWARD,
+            store=store,
+            staff_user=staff_user,
+            idempotency_key=idempotency_key,
+            note=note,
+            now=now,
+        )
 
     return _run(card, idempotency_key, apply)
 
@@ -477,10 +511,18 @@ def void_transaction(
             _reverse_stamps(card, transaction.stamps_delta)
         if transaction.type == TransactionType.STAMP_REWARD:
             card.stamp_rewards_redeemed -= 1
-        return add_ledger_row(card, TransactionType.VOID, points_delta=points,
-                              stamps_delta=-transaction.stamps_delta, store=store,
-                              staff_user=staff_user, idempotency_key=idempotency_key, note=reason,
-                              now=now, voided_transaction_id=transaction.id)
+        return add_ledger_row(
+            card,
+            TransactionType.VOID,
+            points_delta=points,
+            stamps_delta=-transaction.stamps_delta,
+            store=store,
+            staff_user=staff_user,
+            idempotency_key=idempotency_key,
+            note=reason,
+            now=now,
+            voided_transaction_id=transaction.id,
+        )
 
     try:
         # Always in a savepoint: a concurrent void of the same row is refused by the unique
@@ -525,8 +567,14 @@ def adjust_points(
             card.total_points_earned += delta
         else:
             card.total_points_redeemed += -delta
-        return add_ledger_row(card, TransactionType.ADJUSTMENT, points_delta=delta,
-                              staff_user=staff_user, idempotency_key=idempotency_key, note=reason,
-                              now=now)
+        return add_ledger_row(
+            card,
+            TransactionType.ADJUSTMENT,
+            points_delta=delta,
+            staff_user=staff_user,
+            idempotency_key=idempotency_key,
+            note=reason,
+            now=now,
+        )
 
     return _run(card, idempotency_key, apply)

@@ -75,8 +75,9 @@ def verify_ledger(merchant_id: int | None = None) -> LedgerReport:
                 | (adjustment & (delta > 0)),
                 delta,
             ).label("earned"),
-            _sum_where((tx.type == TransactionType.REDEEM) | (adjustment & (delta < 0)),
-                       -delta).label("redeemed"),
+            _sum_where(
+                (tx.type == TransactionType.REDEEM) | (adjustment & (delta < 0)), -delta
+            ).label("redeemed"),
             _sum_where(tx.type == TransactionType.VOID, func.abs(delta)).label("voided"),
             _sum_where(tx.type == TransactionType.EXPIRY, -delta).label("expired"),
             func.coalesce(func.sum(tx.stamps_delta), 0).label("stamps"),
@@ -127,27 +128,41 @@ def _compare_card(card: LoyaltyCard, row: object, out: list[LedgerDifference]) -
     target = getattr(row, "stamps_target", None) or 0
     stamps_from_card = card.stamp_count + target * card.stamp_rewards_earned
     if stamps_from_card != value("stamps"):
-        out.append(LedgerDifference(card.card_number, "stamps (count + target x rewards)",
-                                    value("stamps"), stamps_from_card))
+        out.append(
+            LedgerDifference(
+                card.card_number,
+                "stamps (count + target x rewards)",
+                value("stamps"),
+                stamps_from_card,
+            )
+        )
     if target and not 0 <= card.stamp_count < target:
-        out.append(LedgerDifference(card.card_number, "stamp_count (0 to target - 1)",
-                                    card.stamp_count % target, card.stamp_count))
+        out.append(
+            LedgerDifference(
+                card.card_number,
+                "stamp_count (0 to target - 1)",
+                card.stamp_count % target,
+                card.stamp_count,
+            )
+        )
     if card.stamp_rewards_redeemed > card.stamp_rewards_earned:
-        out.append(LedgerDifference(card.card_number, "stamp_rewards_redeemed (<= earned)",
-                                    card.stamp_rewards_earned, card.stamp_rewards_redeemed))
+        out.append(
+            LedgerDifference(
+                card.card_number,
+                "stamp_rewards_redeemed (<= earned)",
+                card.stamp_rewards_earned,
+                card.stamp_rewards_redeemed,
+            )
+        )
 
 
 def _running_balance_differences(merchant_id: int | None) -> list[LedgerDifference]:
     tx = LoyaltyTransaction
-    running = (
-        select(
-            tx.id.label("id"),
-            tx.card_id.label("card_id"),
-            tx.points_balance_after.label("after"),
-            func.sum(tx.points_delta)
-            .over(partition_by=tx.card_id, order_by=tx.id)
-            .label("running"),
-        )
+    running = select(
+        tx.id.label("id"),
+        tx.card_id.label("card_id"),
+        tx.points_balance_after.label("after"),
+        func.sum(tx.points_delta).over(partition_by=tx.card_id, order_by=tx.id).label("running"),
     )
     if merchant_id is not None:
         running = running.where(tx.merchant_id == merchant_id)
@@ -159,7 +174,6 @@ def _running_balance_differences(merchant_id: int | None) -> list[LedgerDifferen
         .order_by(sub.c.card_id, sub.c.id)
     )
     return [
-        LedgerDifference(number, f"points_balance_after of #{row_id}", int(expected),
-                         int(actual))
+        LedgerDifference(number, f"points_balance_after of #{row_id}", int(expected), int(actual))
         for number, row_id, expected, actual in db.session.execute(stmt)
     ]

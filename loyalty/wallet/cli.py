@@ -20,8 +20,9 @@ def wallet_check_command() -> None:
         return
     for problem in problems:
         click.echo(f"- {problem}", err=True)
-    raise click.ClickException(_("Google Wallet is not ready (%(count)s problem(s)).",
-                                 count=len(problems)))
+    raise click.ClickException(
+        _("Google Wallet is not ready (%(count)s problem(s)).", count=len(problems))
+    )
 
 
 def register_cli(app: Flask) -> None:

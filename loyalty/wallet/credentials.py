@@ -67,9 +67,7 @@ def _parse(info: dict[str, Any], token_uri: str) -> ServiceAccount:
             info, scopes=[WALLET_SCOPE]
         )
     except (ValueError, KeyError) as exc:
-        raise WalletNotConfiguredError(
-            f"the service account key cannot be used: {exc}"
-        ) from exc
+        raise WalletNotConfiguredError(f"the service account key cannot be used: {exc}") from exc
     return ServiceAccount(
         email=credentials.service_account_email,
         signer=credentials.signer,
@@ -127,7 +125,5 @@ def validate_config() -> list[str]:
     try:
         _parse(_read_key_file(path), current_app.config.get("GOOGLE_WALLET_TOKEN_URI") or "")
     except WalletNotConfiguredError as exc:
-        problems.append(
-            _("The service account key file is unusable: %(reason)s.", reason=str(exc))
-        )
+        problems.append(_("The service account key file is unusable: %(reason)s.", reason=str(exc)))
     return problems

@@ -122,20 +122,27 @@ class WalletClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None,
-                 ok_statuses: tuple[int, ...] = ()) -> requests.Response:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        ok_statuses: tuple[int, ...] = (),
+    ) -> requests.Response:
         url = f"{self.api_base}/{path}"
         try:
             response = self._session.request(method, url, json=body, timeout=self.timeout)
         except requests.Timeout as exc:
-            raise WalletRetryableError(f"Google Wallet did not answer within "
-                                       f"{self.timeout:g} s ({method} {path})") from exc
+            raise WalletRetryableError(
+                f"Google Wallet did not answer within {self.timeout:g} s ({method} {path})"
+            ) from exc
         except requests.ConnectionError as exc:
             raise WalletRetryableError(f"cannot connect to Google Wallet: {exc}") from exc
         except auth_exceptions.RefreshError as exc:
             # The token endpoint refused our signed assertion (or is failing).
-            error = WalletRetryableError if getattr(exc, "retryable", False) else \
-                WalletPermanentError
+            error = (
+                WalletRetryableError if getattr(exc, "retryable", False) else WalletPermanentError
+            )
             raise error(f"Google refused the service account token: {exc}") from exc
         except auth_exceptions.TransportError as exc:
             raise WalletRetryableError(f"cannot reach Google's token endpoint: {exc}") from exc
@@ -188,4 +195,3 @@ def forget_sent_classes() -> None:
     """Make the next sync send every class again (tests; after changing the API base)."""
     with _classes_lock:
         _classes_sent.clear()
-

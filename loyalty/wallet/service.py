@@ -71,8 +71,9 @@ def _push(card: LoyaltyCard) -> None:
         client.upsert_object(card)
 
 
-def sync_card(card_id: int, *, sleep: Sleep = time.sleep,
-              delays: Sequence[float] | None = None) -> SyncResult:
+def sync_card(
+    card_id: int, *, sleep: Sleep = time.sleep, delays: Sequence[float] | None = None
+) -> SyncResult:
     """Push card ``card_id`` to Google Wallet and record ``synced`` or ``failed`` on it.
 
     Does nothing (status ``None``) when Wallet is not configured or the card is gone.
@@ -98,8 +99,13 @@ def sync_card(card_id: int, *, sleep: Sleep = time.sleep,
             if result.attempts >= max_attempts:
                 break
             delay = delays[result.attempts - 1]
-            log.info("wallet sync of card %s: attempt %s failed (%s); next in %s s",
-                     card_id, result.attempts, exc, delay)
+            log.info(
+                "wallet sync of card %s: attempt %s failed (%s); next in %s s",
+                card_id,
+                result.attempts,
+                exc,
+                delay,
+            )
             result.delays.append(delay)
             sleep(delay)
             continue
@@ -111,8 +117,12 @@ def sync_card(card_id: int, *, sleep: Sleep = time.sleep,
         _record(card, WalletSyncStatus.SYNCED, None)
         return result
     result.status = WalletSyncStatus.FAILED
-    log.warning("wallet sync of card %s failed after %s attempt(s): %s",
-                card_id, result.attempts, result.error)
+    log.warning(
+        "wallet sync of card %s failed after %s attempt(s): %s",
+        card_id,
+        result.attempts,
+        result.error,
+    )
     _record(card, WalletSyncStatus.FAILED, result.error)
     return result
 
@@ -149,9 +159,7 @@ def _next_chunk(after_id: int, size: int) -> list[LoyaltyCard]:
     stmt = (
         select(LoyaltyCard)
         .where(
-            LoyaltyCard.wallet_sync_status.in_(
-                [WalletSyncStatus.PENDING, WalletSyncStatus.FAILED]
-            ),
+            LoyaltyCard.wallet_sync_status.in_([WalletSyncStatus.PENDING, WalletSyncStatus.FAILED]),
             LoyaltyCard.id > after_id,
         )
         .order_by(LoyaltyCard.id)
@@ -161,8 +169,12 @@ def _next_chunk(after_id: int, size: int) -> list[LoyaltyCard]:
     return list(db.session.scalars(stmt))
 
 
-def retry_pending_syncs(*, chunk_size: int | None = None, sleep: Sleep = time.sleep,
-                        commit: Callable[[], None] = dbmod.commit) -> RetryReport:
+def retry_pending_syncs(
+    *,
+    chunk_size: int | None = None,
+    sleep: Sleep = time.sleep,
+    commit: Callable[[], None] = dbmod.commit,
+) -> RetryReport:
     """Sync every ``pending`` or ``failed`` card, picked a chunk at a time.
 
     A chunk is claimed with ``FOR UPDATE SKIP LOCKED`` (cards being changed right now are
@@ -179,8 +191,9 @@ def retry_pending_syncs(*, chunk_size: int | None = None, sleep: Sleep = time.sl
     report = RetryReport()
     if not wallet_enabled():
         return report
-    size = chunk_size or int(current_app.config.get("WALLET_RETRY_CHUNK_SIZE",
-                                                    DEFAULT_RETRY_CHUNK_SIZE))
+    size = chunk_size or int(
+        current_app.config.get("WALLET_RETRY_CHUNK_SIZE", DEFAULT_RETRY_CHUNK_SIZE)
+    )
     after_id = 0
     while chunk := _next_chunk(after_id, size):
         card_ids = [card.id for card in chunk]
@@ -190,8 +203,12 @@ def retry_pending_syncs(*, chunk_size: int | None = None, sleep: Sleep = time.sl
             _retry_one(card_id, sleep, report)
             commit()
     if report.failed:
-        log.warning("wallet retry run: %s card(s) synced, %s failed: ids %s",
-                    len(report.synced), len(report.failed), report.failed)
+        log.warning(
+            "wallet retry run: %s card(s) synced, %s failed: ids %s",
+            len(report.synced),
+            len(report.failed),
+            report.failed,
+        )
     return report
 
 
@@ -206,6 +223,4 @@ def _retry_one(card_id: int, sleep: Sleep, report: RetryReport) -> None:
             _record(card, WalletSyncStatus.FAILED, f"unexpected error: {exc}")
         report.failed.append(card_id)
         return
-    (report.synced if result.status is WalletSyncStatus.SYNCED else report.failed).append(
-        card_id
-    )
+    (report.synced if result.status is WalletSyncStatus.SYNCED else report.failed).append(card_id)

@@ -39,8 +39,10 @@ class SetPasswordForm(BaseForm):
         _l("New password"),
         validators=[
             DataRequired(message=_l("Please choose a password.")),
-            Length(min=MIN_PASSWORD_LENGTH,
-                   message=_l("The password must have at least %(min)d characters.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                message=_l("The password must have at least %(min)d characters."),
+            ),
         ],
     )
     confirm = PasswordField(

@@ -46,8 +46,7 @@ def _private(response: Any) -> Any:
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(_reset_limit, key_func=client_ip, methods=["POST"], scope="password-reset-ip")
-@limiter.limit(_reset_limit, key_func=_form_email, methods=["POST"],
-               scope="password-reset-email")
+@limiter.limit(_reset_limit, key_func=_form_email, methods=["POST"], scope="password-reset-email")
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -63,8 +62,11 @@ def _set_password_page(token: str, purpose: TokenPurpose) -> Any:
     user, problem = check_password_token(token, purpose)
     if user is None:
         status = 404 if problem == TokenProblem.INVALID else 410
-        page = render_template("auth/password_link_invalid.html", purpose=purpose.value,
-                               message=token_problem_message(problem))
+        page = render_template(
+            "auth/password_link_invalid.html",
+            purpose=purpose.value,
+            message=token_problem_message(problem),
+        )
         return _private(current_app.make_response((page, status)))
     form = SetPasswordForm()
     if form.validate_on_submit():
@@ -81,8 +83,7 @@ def _set_password_page(token: str, purpose: TokenPurpose) -> Any:
                 flash(_("Your password has been changed and you are logged in."), "success")
             return redirect(url_for("admin.index"))
     status = 400 if request.method == "POST" else 200
-    page = render_template("auth/password_set.html", form=form, purpose=purpose.value,
-                           user=user)
+    page = render_template("auth/password_set.html", form=form, purpose=purpose.value, user=user)
     return _private(current_app.make_response((page, status)))
 
 

@@ -35,8 +35,11 @@ from platform_core.tenancy.models import Merchant, Store
 
 def _recipient_locale(user: StaffUser) -> str:
     merchant_locale = user.merchant.default_locale if user.merchant is not None else None
-    return (normalise_locale(user.preferred_locale) or normalise_locale(merchant_locale)
-            or current_locale_code())
+    return (
+        normalise_locale(user.preferred_locale)
+        or normalise_locale(merchant_locale)
+        or current_locale_code()
+    )
 
 
 def _staff_context(user: StaffUser) -> dict[str, Any]:
@@ -49,8 +52,13 @@ def _staff_context(user: StaffUser) -> dict[str, Any]:
 def _send(code: str, user: StaffUser, locale: str, context: dict[str, Any]) -> Any:
     from messaging.service import send
 
-    return send(code, recipient=user.email, locale=locale,
-                context={**_staff_context(user), **context}, merchant_id=user.merchant_id)
+    return send(
+        code,
+        recipient=user.email,
+        locale=locale,
+        context={**_staff_context(user), **context},
+        merchant_id=user.merchant_id,
+    )
 
 
 def request_password_reset(email: str, locale: str | None = None) -> StaffUser | None:
@@ -103,8 +111,14 @@ def invite_staff_user(
             field="password",
         )
     user = create_staff_user(
-        email, secrets.token_urlsafe(32), role, merchant=merchant, stores=stores,
-        full_name=full_name, preferred_locale=preferred_locale, actor=actor,
+        email,
+        secrets.token_urlsafe(32),
+        role,
+        merchant=merchant,
+        stores=stores,
+        full_name=full_name,
+        preferred_locale=preferred_locale,
+        actor=actor,
     )
     send_invitation(user, actor)
     return user
@@ -119,8 +133,7 @@ def send_invitation(user: StaffUser, actor: StaffUser | None = None) -> None:
     days = int(current_app.config["INVITATION_MAX_AGE_DAYS"])
     with force_locale(locale):
         context = {
-            "inviter_name": (str(actor) if actor is not None
-                             else _("The loyalty platform team")),
+            "inviter_name": (str(actor) if actor is not None else _("The loyalty platform team")),
             "invitation_url": password_link(user, TokenPurpose.INVITATION),
             "expiry_date": format_date(date.today() + timedelta(days=days), format="long"),
         }

@@ -66,10 +66,12 @@ def safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, key_func=client_ip, methods=["POST"], scope="login-ip",
-               deduct_when=_failed)
-@limiter.limit(_login_limit, key_func=_form_email, methods=["POST"], scope="login-email",
-               deduct_when=_failed)
+@limiter.limit(
+    _login_limit, key_func=client_ip, methods=["POST"], scope="login-ip", deduct_when=_failed
+)
+@limiter.limit(
+    _login_limit, key_func=_form_email, methods=["POST"], scope="login-email", deduct_when=_failed
+)
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
@@ -109,8 +111,11 @@ def _csrf_failed(exc: CSRFError) -> Any:
     flash(_("The form expired. Please try again."), "warning")
     if request.endpoint == "auth.login":
         return render_template("auth/login.html", form=LoginForm(formdata=None)), 400
-    if request.endpoint in {"auth.forgot_password", "auth.reset_password",
-                            "auth.accept_invitation"}:
+    if request.endpoint in {
+        "auth.forgot_password",
+        "auth.reset_password",
+        "auth.accept_invitation",
+    }:
         return redirect(request.path), 303
     return redirect(url_for("auth.login")), 303
 

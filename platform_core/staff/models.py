@@ -48,8 +48,13 @@ class StaffUser(UserMixin, TimestampMixin, db.Model):
     #: Argon2 hash of the password.
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[StaffRole] = mapped_column(
-        Enum(StaffRole, name="staff_role", native_enum=False, length=20,
-             values_callable=lambda e: [m.value for m in e])
+        Enum(
+            StaffRole,
+            name="staff_role",
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     #: Empty for platform admins; required for the other roles.
     merchant_id: Mapped[int | None] = mapped_column(

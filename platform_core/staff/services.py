@@ -108,8 +108,10 @@ def check_staff_assignment(
         raise StaffUserError(_("Store staff need at least one store."), field="stores")
     if role == StaffRole.MERCHANT_ADMIN and stores:
         raise StaffUserError(
-            _("A merchant administrator works for all of the merchant's stores; "
-              "leave the stores empty."),
+            _(
+                "A merchant administrator works for all of the merchant's stores; "
+                "leave the stores empty."
+            ),
             field="stores",
         )
     for store in stores:

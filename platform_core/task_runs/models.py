@@ -37,13 +37,19 @@ class TaskRun(db.Model):
     #: The Huey task's name, e.g. ``expire_points_task``.
     task_name: Mapped[str] = mapped_column(String(100), index=True)
     status: Mapped[TaskRunStatus] = mapped_column(
-        Enum(TaskRunStatus, name="task_run_status", native_enum=False, length=10,
-             values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            TaskRunStatus,
+            name="task_run_status",
+            native_enum=False,
+            length=10,
+            values_callable=lambda e: [m.value for m in e],
+        ),
         default=TaskRunStatus.RUNNING,
         index=True,
     )
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
-                                                 index=True)
+    started_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: What the run did, as ``name: number`` figures (cards, points, chunks, ...).
     summary: Mapped[str] = mapped_column(Text, default="")

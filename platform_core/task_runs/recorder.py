@@ -49,8 +49,9 @@ def recorded_run(task_name: str) -> Iterator[RunFigures]:
     _finish(run_id, TaskRunStatus.SUCCEEDED, figures)
 
 
-def _finish(run_id: int, status: TaskRunStatus, figures: RunFigures,
-            error: str | None = None) -> None:
+def _finish(
+    run_id: int, status: TaskRunStatus, figures: RunFigures, error: str | None = None
+) -> None:
     row = db.session.get(TaskRun, run_id)
     if row is None:  # pragma: no cover - the row was committed at the start
         return

@@ -14,9 +14,7 @@ def store_for_host(host: str) -> Store | None:
     name = host.split(":", 1)[0].strip().lower().rstrip(".")
     if not name:
         return None
-    return db.session.scalar(
-        select(Store).join(StoreDomain).where(StoreDomain.host == name)
-    )
+    return db.session.scalar(select(Store).join(StoreDomain).where(StoreDomain.host == name))
 
 
 def _resolve_current_store() -> Store | None:

@@ -12,8 +12,12 @@ pytestmark = pytest.mark.browser
 
 def test_date_filter_picker_is_luxembourgish(live_app, live_server, page):
     with live_app.app_context():
-        create_staff_user("ops@platform.lu", "a long enough password", StaffRole.PLATFORM_ADMIN,
-                          preferred_locale="lb")
+        create_staff_user(
+            "ops@platform.lu",
+            "a long enough password",
+            StaffRole.PLATFORM_ADMIN,
+            preferred_locale="lb",
+        )
         db.session.commit()
 
     page.goto(f"{live_server.url}/login")
@@ -22,8 +26,7 @@ def test_date_filter_picker_is_luxembourgish(live_app, live_server, page):
     page.click("button[type=submit]")
     page.wait_for_url("**/admin/**")
     # A date filter on the task runs list (Started between ...).
-    page.goto(f"{live_server.url}/admin/taskrun/"
-              "?flt0_2=2026-11-01+00:00:00+to+2026-11-30+23:59:59")
+    page.goto(f"{live_server.url}/admin/taskrun/?flt0_2=2026-11-01+00:00:00+to+2026-11-30+23:59:59")
     page.locator("input.filter-val[name=flt0_2]").click()
     picker = page.locator(".daterangepicker").first
     picker.wait_for(state="visible")

@@ -24,15 +24,22 @@ DESKTOP = {"width": 1280, "height": 900}
 @pytest.fixture(scope="module")
 def bakery(live_app):
     with live_app.app_context():
-        merchant = create_merchant("Boulangerie Hoffmann", "hoffmann", "info@hoffmann.lu",
-                                   default_locale="fr")
+        merchant = create_merchant(
+            "Boulangerie Hoffmann", "hoffmann", "info@hoffmann.lu", default_locale="fr"
+        )
         create_store(merchant, "Hoffmann Gare", "hoffmann-gare")
         create_program(
-            merchant, kind=ProgramKind.HYBRID, name="Club Hoffmann",
+            merchant,
+            kind=ProgramKind.HYBRID,
+            name="Club Hoffmann",
             description="Des points sur chaque achat et un café offert tous les 8 tampons.",
-            points_per_euro=Decimal("1.5"), welcome_bonus_points=25, stamps_target=8,
-            stamps_reward_description="un café offert", points_expiry_days=365,
-            brand_color="#8b3a1f", terms_url="https://hoffmann.example/conditions",
+            points_per_euro=Decimal("1.5"),
+            welcome_bonus_points=25,
+            stamps_target=8,
+            stamps_reward_description="un café offert",
+            points_expiry_days=365,
+            brand_color="#8b3a1f",
+            terms_url="https://hoffmann.example/conditions",
         )
         db.session.commit()
     return "hoffmann-gare"

@@ -13,16 +13,18 @@ pytestmark = pytest.mark.browser
 STORES_LB = "Geschäfter"
 
 
-def test_merchant_admin_logs_in_switches_to_lb_and_sees_only_own_stores(live_app, live_server,
-                                                                         page):
+def test_merchant_admin_logs_in_switches_to_lb_and_sees_only_own_stores(
+    live_app, live_server, page
+):
     with live_app.app_context():
         mine = create_merchant("Bäckerei Muller", "muller", "info@muller.lu", default_locale="de")
         theirs = create_merchant("Café Rouge", "rouge", "info@rouge.lu")
         create_store(mine, "Muller Gare", "muller-gare")
         create_store(mine, "Muller Belair", "muller-belair")
         create_store(theirs, "Rouge Centre", "rouge-centre")
-        create_staff_user("owner@muller.lu", "a long enough password", StaffRole.MERCHANT_ADMIN,
-                          merchant=mine)
+        create_staff_user(
+            "owner@muller.lu", "a long enough password", StaffRole.MERCHANT_ADMIN, merchant=mine
+        )
         db.session.commit()
 
     page.goto(f"{live_server.url}/login")

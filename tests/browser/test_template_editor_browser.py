@@ -30,13 +30,18 @@ PASSWORD = "a long enough password"
 @pytest.fixture
 def world(live_app):
     with live_app.app_context():
-        merchant = create_merchant("Bäckerei Muller", "muller", "info@muller.lu",
-                                   default_locale="de")
+        merchant = create_merchant(
+            "Bäckerei Muller", "muller", "info@muller.lu", default_locale="de"
+        )
         store = create_store(merchant, "Muller Gare", "muller-gare")
-        create_program(merchant, kind=ProgramKind.POINTS, name="Muller Punkte",
-                       points_per_euro=Decimal("1.00"), welcome_bonus_points=0)
-        create_staff_user("owner@muller.lu", PASSWORD, StaffRole.MERCHANT_ADMIN,
-                          merchant=merchant)
+        create_program(
+            merchant,
+            kind=ProgramKind.POINTS,
+            name="Muller Punkte",
+            points_per_euro=Decimal("1.00"),
+            welcome_bonus_points=0,
+        )
+        create_staff_user("owner@muller.lu", PASSWORD, StaffRole.MERCHANT_ADMIN, merchant=merchant)
         list(seed_email_templates_loyalty())
         db.session.commit()
         return {"store_id": store.id, "merchant_id": merchant.id}
@@ -50,12 +55,12 @@ def _login(page, live_server) -> None:
     page.wait_for_url("**/admin/**")
 
 
-def test_merchant_admin_overrides_the_german_enrollment_email(live_app, live_server, page,
-                                                              world):
+def test_merchant_admin_overrides_the_german_enrollment_email(live_app, live_server, page, world):
     _login(page, live_server)
     page.goto(f"{live_server.url}/admin/email-templates/?lang=en")
     expect(page.locator("td[data-code=loyalty_enrollment][data-locale=de]")).to_contain_text(
-        "Platform version")
+        "Platform version"
+    )
     SCREENSHOT_DIR.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT_DIR / "template_overview.png"), full_page=True)
     page.click("td[data-code=loyalty_enrollment][data-locale=de] a")
@@ -65,11 +70,14 @@ def test_merchant_admin_overrides_the_german_enrollment_email(live_app, live_ser
 
     # Typing updates the preview (the script posts the draft to the preview endpoint).
     page.fill("#subject", "Hallo {{ customer_first_name }}, schön dass Sie da sind")
-    page.fill("#body_html", "<h1>Moien {{ customer_first_name }}!</h1>\n"
-                            "<p>Ihre Karte: {{ card_number }}</p>")
+    page.fill(
+        "#body_html",
+        "<h1>Moien {{ customer_first_name }}!</h1>\n<p>Ihre Karte: {{ card_number }}</p>",
+    )
     expect(frame.locator("h1")).to_have_text("Moien Anna!")
     expect(page.locator("[data-preview=subject]")).to_have_text(
-        "Hallo Anna, schön dass Sie da sind")
+        "Hallo Anna, schön dass Sie da sind"
+    )
 
     # A mistake shows up next to the field, with its line, before saving.
     page.fill("#body_html", "<h1>Moien {{ customer_first_name }}!</h1>\n<p>{{ kontonummer }}</p>")
@@ -77,8 +85,10 @@ def test_merchant_admin_overrides_the_german_enrollment_email(live_app, live_ser
     expect(page.locator("#preview-problems")).to_be_visible()
     page.screenshot(path=str(SCREENSHOT_DIR / "template_editor_problem.png"), full_page=True)
 
-    page.fill("#body_html", "<h1>Moien {{ customer_first_name }}!</h1>\n"
-                            "<p>Ihre Karte: {{ card_number }}</p>")
+    page.fill(
+        "#body_html",
+        "<h1>Moien {{ customer_first_name }}!</h1>\n<p>Ihre Karte: {{ card_number }}</p>",
+    )
     expect(frame.locator("h1")).to_have_text("Moien Anna!")
     # The "Preview" button (the no-script path) renders the same on the server.
     page.click("button[value=preview]")
@@ -92,9 +102,17 @@ def test_merchant_admin_overrides_the_german_enrollment_email(live_app, live_ser
     clear_outbox()
     with live_app.app_context():
         store = db.session.get(Store, world["store_id"])
-        enroll_customer(store, EnrollmentData(
-            email="lena@example.lu", first_name="Lena", last_name="Schmit", locale="de",
-            marketing_consent=False, accept_terms=True))
+        enroll_customer(
+            store,
+            EnrollmentData(
+                email="lena@example.lu",
+                first_name="Lena",
+                last_name="Schmit",
+                locale="de",
+                marketing_consent=False,
+                accept_terms=True,
+            ),
+        )
         dbmod.commit()
         row = db.session.scalars(
             db.select(EmailLog).where(EmailLog.code == "loyalty_enrollment")

@@ -26,15 +26,35 @@ def test_store_staff_finds_a_card_and_earns_points(live_app, live_server, page):
         merchant = create_merchant("Bäckerei Muller", "muller-terminal", "info@muller.lu")
         store = create_store(merchant, "Muller Gare", "muller-gare-terminal")
         create_store(merchant, "Muller Belair", "muller-belair-terminal")
-        create_program(merchant, kind=ProgramKind.HYBRID, name="Muller Rewards",
-                       points_per_euro=Decimal("1.00"), stamps_target=8,
-                       stamps_reward_description="A free coffee")
-        card = enroll_customer(store, EnrollmentData(
-            email="claire.weber@example.lu", first_name="Claire", last_name="Weber",
-            locale="fr", marketing_consent=False, accept_terms=True), source="console").card
+        create_program(
+            merchant,
+            kind=ProgramKind.HYBRID,
+            name="Muller Rewards",
+            points_per_euro=Decimal("1.00"),
+            stamps_target=8,
+            stamps_reward_description="A free coffee",
+        )
+        card = enroll_customer(
+            store,
+            EnrollmentData(
+                email="claire.weber@example.lu",
+                first_name="Claire",
+                last_name="Weber",
+                locale="fr",
+                marketing_consent=False,
+                accept_terms=True,
+            ),
+            source="console",
+        ).card
         earn_points(card, store=store, amount=Decimal("30.00"))
-        create_staff_user("cashier@muller.lu", PASSWORD, StaffRole.STORE_STAFF,
-                          merchant=merchant, stores=[store], full_name="Jos Cashier")
+        create_staff_user(
+            "cashier@muller.lu",
+            PASSWORD,
+            StaffRole.STORE_STAFF,
+            merchant=merchant,
+            stores=[store],
+            full_name="Jos Cashier",
+        )
         db.session.commit()
 
     page.goto(f"{live_server.url}/login")

@@ -84,8 +84,9 @@ def settings(dummy_merchant: Merchant) -> Any:
 
 
 @pytest.fixture
-def card(points_program: LoyaltyProgram, dummy_store: Store,
-         make_card: Callable[..., LoyaltyCard]) -> LoyaltyCard:
+def card(
+    points_program: LoyaltyProgram, dummy_store: Store, make_card: Callable[..., LoyaltyCard]
+) -> LoyaltyCard:
     """A points card with the 50-point welcome bonus."""
     return make_card(dummy_store)
 
@@ -126,7 +127,12 @@ def notifications(monkeypatch: pytest.MonkeyPatch) -> RecordingNotifications:
     from messaging.loyalty_notifications import loyalty_notifications
 
     recorder = RecordingNotifications()
-    for name in ("enrollment", "welcome_bonus", "points_expiring", "points_expired",
-                 "reward_ready"):
+    for name in (
+        "enrollment",
+        "welcome_bonus",
+        "points_expiring",
+        "points_expired",
+        "reward_ready",
+    ):
         monkeypatch.setattr(loyalty_notifications, name, getattr(recorder, name))
     return recorder

@@ -34,33 +34,64 @@ class World:
 
 
 def _enroll(store: Store, first: str, last: str, email: str) -> LoyaltyCard:
-    data = EnrollmentData(email=email, first_name=first, last_name=last, locale="en",
-                          marketing_consent=False, accept_terms=True)
+    data = EnrollmentData(
+        email=email,
+        first_name=first,
+        last_name=last,
+        locale="en",
+        marketing_consent=False,
+        accept_terms=True,
+    )
     return enroll_customer(store, data, source="console").card
 
 
 def build_world(merchant: Merchant, store: Store, factories: dict[str, Any]) -> World:
     second_store = factories["store"](merchant=merchant, name="Belair", slug="belair")
-    program = create_program(merchant, kind=ProgramKind.HYBRID, name="Kirchberg Rewards",
-                             points_per_euro=Decimal("1.00"), welcome_bonus_points=0,
-                             stamps_target=5, stamps_reward_description="A free croissant")
+    program = create_program(
+        merchant,
+        kind=ProgramKind.HYBRID,
+        name="Kirchberg Rewards",
+        points_per_euro=Decimal("1.00"),
+        welcome_bonus_points=0,
+        stamps_target=5,
+        stamps_reward_description="A free croissant",
+    )
     card = _enroll(store, "Anna", "Muller", "anna.muller@example.lu")
     second_card = _enroll(second_store, "Bob", "Schmit", "bob.schmit@example.lu")
     earn_here = earn_points(card, store=store, amount=Decimal("40.00"))
     earn_there = earn_points(second_card, store=second_store, amount=Decimal("25.00"))
 
     other_merchant = factories["merchant"](name="Café Rouge", slug="cafe-rouge")
-    other_store = factories["store"](merchant=other_merchant, name="Rouge Centre",
-                                     slug="rouge-centre")
-    create_program(other_merchant, kind=ProgramKind.POINTS, name="Rouge Points",
-                   points_per_euro=Decimal("2.00"))
+    other_store = factories["store"](
+        merchant=other_merchant, name="Rouge Centre", slug="rouge-centre"
+    )
+    create_program(
+        other_merchant,
+        kind=ProgramKind.POINTS,
+        name="Rouge Points",
+        points_per_euro=Decimal("2.00"),
+    )
     other_card = _enroll(other_store, "Zoe", "Rouge", "zoe.rouge@example.lu")
     other_earn = earn_points(other_card, store=other_store, amount=Decimal("10.00"))
-    other_admin = factories["staff"](role=StaffRole.MERCHANT_ADMIN, merchant=other_merchant,
-                                     email="owner@rouge.example")
+    other_admin = factories["staff"](
+        role=StaffRole.MERCHANT_ADMIN, merchant=other_merchant, email="owner@rouge.example"
+    )
     db.session.flush()
-    return World(merchant, store, second_store, program, card, second_card, earn_here,
-                 earn_there, other_merchant, other_store, other_card, other_earn, other_admin)
+    return World(
+        merchant,
+        store,
+        second_store,
+        program,
+        card,
+        second_card,
+        earn_here,
+        earn_there,
+        other_merchant,
+        other_store,
+        other_card,
+        other_earn,
+        other_admin,
+    )
 
 
 def filter_options(html: str, label: str) -> list[str]:

@@ -87,7 +87,9 @@ def test_enroll_creates_a_card_and_returns_its_page_link(
     assert load_card_from_token(token).id == card.id
     customer = card.customer
     assert (customer.email, customer.preferred_locale, customer.phone) == (
-        "jean.schmit@example.lu", "lb", "+352 691 000 111"
+        "jean.schmit@example.lu",
+        "lb",
+        "+352 691 000 111",
     )
     assert customer.marketing_consent is True
     assert str(customer.birthday) == "1985-12-01"
@@ -107,13 +109,26 @@ def test_enroll_needs_no_csrf_token_even_when_csrf_is_on(
 def test_enroll_validation_errors_are_per_field_in_the_request_language(
     app, client, session, dummy_store, points_program
 ):
-    body = dict(BODY, email="nope", first_name="  ", accept_terms=False, birthday="01.12.1985",
-                locale="xx", marketing_consent="yes")
+    body = dict(
+        BODY,
+        email="nope",
+        first_name="  ",
+        accept_terms=False,
+        birthday="01.12.1985",
+        locale="xx",
+        marketing_consent="yes",
+    )
     response = client.post("/api/v1/stores/kirchberg/enroll?lang=fr", json=body)
     assert response.status_code == 422
     errors = response.get_json()["errors"]
-    assert set(errors) == {"email", "first_name", "accept_terms", "birthday", "locale",
-                           "marketing_consent"}
+    assert set(errors) == {
+        "email",
+        "first_name",
+        "accept_terms",
+        "birthday",
+        "locale",
+        "marketing_consent",
+    }
     with app.test_request_context(), force_locale("fr"):
         assert errors["first_name"] == [str(_l("Enter your first name."))]
         assert errors["accept_terms"] == [str(_l("You need to accept the terms to join."))]
@@ -185,8 +200,9 @@ def test_ping_is_plain_json(client):
     assert client.get("/api/v1/ping").get_json() == {"ok": True}
 
 
-def test_program_info_is_cached_for_the_configured_seconds(app, client, session, dummy_store,
-                                                           points_program):
+def test_program_info_is_cached_for_the_configured_seconds(
+    app, client, session, dummy_store, points_program
+):
     app.config["PROGRAM_INFO_CACHE_SECONDS"] = 60
     try:
         assert client.get("/api/v1/stores/kirchberg/program").get_json()["name"] == (

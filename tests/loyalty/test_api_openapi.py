@@ -24,14 +24,18 @@ def _check(spec: dict, path: str, method: str, response, *, body=None) -> None:
     schema = documented[str(response.status_code)]["content"]["application/json"]["schema"]
     # Resolve $refs against the whole document (OpenAPI 3.1 schemas are JSON Schema 2020-12).
     resolver_doc = dict(spec, **schema)
-    jsonschema.validate(response.get_json(), resolver_doc,
-                        cls=jsonschema.Draft202012Validator,
-                        format_checker=jsonschema.FormatChecker())
+    jsonschema.validate(
+        response.get_json(),
+        resolver_doc,
+        cls=jsonschema.Draft202012Validator,
+        format_checker=jsonschema.FormatChecker(),
+    )
     if "Retry-After" in documented[str(response.status_code)].get("headers", {}):
         assert int(response.headers["Retry-After"]) >= 1
     if body is not None:
-        request_schema = dict(spec, **operation["requestBody"]["content"]["application/json"][
-            "schema"])
+        request_schema = dict(
+            spec, **operation["requestBody"]["content"]["application/json"]["schema"]
+        )
         jsonschema.validate(body, request_schema, cls=jsonschema.Draft202012Validator)
 
 
@@ -44,8 +48,9 @@ def test_document_is_valid_openapi_3_1(spec):
     assert {"200", "404", "429"} <= set(program)
 
 
-def test_program_answers_match_the_schema(client, session, spec, dummy_store, stamps_store,
-                                          stamps_program, points_program):
+def test_program_answers_match_the_schema(
+    client, session, spec, dummy_store, stamps_store, stamps_program, points_program
+):
     path = "/stores/{slug}/program"
     _check(spec, path, "get", client.get("/api/v1/stores/kirchberg/program"))
     _check(spec, path, "get", client.get("/api/v1/stores/gare/program"))
@@ -57,9 +62,16 @@ def test_program_answers_match_the_schema(client, session, spec, dummy_store, st
 
 def test_enroll_answers_match_the_schema(client, session, spec, dummy_store, points_program):
     path = "/stores/{slug}/enroll"
-    body = {"email": "nina@example.lu", "first_name": "Nina", "last_name": "Klein",
-            "locale": "fr", "marketing_consent": False, "accept_terms": True,
-            "birthday": "2001-02-03", "phone": None}
+    body = {
+        "email": "nina@example.lu",
+        "first_name": "Nina",
+        "last_name": "Klein",
+        "locale": "fr",
+        "marketing_consent": False,
+        "accept_terms": True,
+        "birthday": "2001-02-03",
+        "phone": None,
+    }
     created = client.post("/api/v1/stores/kirchberg/enroll", json=body)
     assert created.status_code == 201
     _check(spec, path, "post", created, body=body)

@@ -17,13 +17,24 @@ _emails = count(1)
 
 
 def _api_body() -> dict:
-    return {"email": f"rl{next(_emails)}@example.lu", "first_name": "Rita", "last_name": "Lang",
-            "locale": "en", "marketing_consent": False, "accept_terms": True}
+    return {
+        "email": f"rl{next(_emails)}@example.lu",
+        "first_name": "Rita",
+        "last_name": "Lang",
+        "locale": "en",
+        "marketing_consent": False,
+        "accept_terms": True,
+    }
 
 
 def _form_body() -> dict:
-    return {"email": f"rl{next(_emails)}@example.lu", "first_name": "Rita", "last_name": "Lang",
-            "preferred_locale": "en", "accept_terms": "y"}
+    return {
+        "email": f"rl{next(_emails)}@example.lu",
+        "first_name": "Rita",
+        "last_name": "Lang",
+        "preferred_locale": "en",
+        "accept_terms": "y",
+    }
 
 
 def _assert_retry_after(response) -> None:
@@ -74,11 +85,17 @@ def test_forged_forwarded_for_does_not_give_a_fresh_bucket(
 ):
     # No proxy is trusted (TRUSTED_PROXY_COUNT=0): X-Forwarded-For is just a header.
     for n in range(10):
-        response = client.post("/api/v1/stores/kirchberg/enroll", json=_api_body(),
-                               headers={"X-Forwarded-For": f"203.0.113.{n}"})
+        response = client.post(
+            "/api/v1/stores/kirchberg/enroll",
+            json=_api_body(),
+            headers={"X-Forwarded-For": f"203.0.113.{n}"},
+        )
         assert response.status_code == 201
-    response = client.post("/api/v1/stores/kirchberg/enroll", json=_api_body(),
-                           headers={"X-Forwarded-For": "198.51.100.77"})
+    response = client.post(
+        "/api/v1/stores/kirchberg/enroll",
+        json=_api_body(),
+        headers={"X-Forwarded-For": "198.51.100.77"},
+    )
     assert response.status_code == 429
 
 
@@ -102,8 +119,11 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket(
     client = proxied_app.test_client()
 
     def enroll(address: str):
-        return client.post("/api/v1/stores/kirchberg/enroll", json=_api_body(),
-                           headers={"X-Forwarded-For": address})
+        return client.post(
+            "/api/v1/stores/kirchberg/enroll",
+            json=_api_body(),
+            headers={"X-Forwarded-For": address},
+        )
 
     for _ in range(10):
         assert enroll("198.51.100.1").status_code == 201

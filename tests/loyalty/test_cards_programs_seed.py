@@ -34,10 +34,12 @@ def test_card_numbers_carry_a_luhn_check_digit(session):
     assert not is_valid_card_number("4539-1488-0343-646x")
 
 
-def test_find_cards_by_number_email_and_name(card, make_card, dummy_store, dummy_merchant,
-                                             create_merchant, create_store):
-    other = make_card(dummy_store, email="jeanne.faber@example.lu", first_name="Jeanne",
-                      last_name="Faber")
+def test_find_cards_by_number_email_and_name(
+    card, make_card, dummy_store, dummy_merchant, create_merchant, create_store
+):
+    other = make_card(
+        dummy_store, email="jeanne.faber@example.lu", first_name="Jeanne", last_name="Faber"
+    )
     spaced = format_card_number(card.card_number)
     assert find_cards(dummy_merchant.id, spaced) == [card]
     assert card in find_cards(dummy_merchant.id, card.card_number[:8])  # a prefix is enough
@@ -65,12 +67,10 @@ def test_second_active_program_refused(points_program, dummy_merchant):
     with pytest.raises(LoyaltyError) as exc:
         create_program(dummy_merchant, kind=ProgramKind.POINTS, name="Another")
     assert exc.value.code == "program_already_active"
-    draft = create_program(dummy_merchant, kind=ProgramKind.POINTS, name="Draft",
-                           is_active=False)
+    draft = create_program(dummy_merchant, kind=ProgramKind.POINTS, name="Draft", is_active=False)
     assert draft.id is not None
     with pytest.raises(LoyaltyError) as exc:
-        create_program(dummy_merchant, kind=ProgramKind.STAMPS, name="No target",
-                       is_active=False)
+        create_program(dummy_merchant, kind=ProgramKind.STAMPS, name="No target", is_active=False)
     assert exc.value.code == "invalid_program"
 
 

@@ -35,13 +35,20 @@ pytestmark = pytest.mark.postgres
 def committed_store(app: Flask, notifications: Any) -> Iterator[tuple[int, int]]:
     """A merchant, store and points program committed for real; deleted afterwards."""
     with app.app_context():
-        merchant = Merchant(name="Concurrency S.à r.l.", slug="concurrency-test",
-                            contact_email="c@example.lu")
+        merchant = Merchant(
+            name="Concurrency S.à r.l.", slug="concurrency-test", contact_email="c@example.lu"
+        )
         store = Store(merchant=merchant, name="Concurrency", slug="concurrency-store")
         db.session.add_all([merchant, store])
         db.session.flush()
-        create_program(merchant, kind=ProgramKind.POINTS, name="Race", welcome_bonus_points=0,
-                       points_per_euro=Decimal("1"), points_expiry_days=365)
+        create_program(
+            merchant,
+            kind=ProgramKind.POINTS,
+            name="Race",
+            welcome_bonus_points=0,
+            points_per_euro=Decimal("1"),
+            points_expiry_days=365,
+        )
         dbmod.commit()
         ids = (merchant.id, store.id)
     try:
@@ -55,8 +62,14 @@ def committed_store(app: Flask, notifications: Any) -> Iterator[tuple[int, int]]
 def _enroll(app: Flask, store_id: int, email: str) -> int:
     with app.app_context():
         store = db.session.get(Store, store_id)
-        data = EnrollmentData(email=email, first_name="Ada", last_name="Race", locale="en",
-                              marketing_consent=False, accept_terms=True)
+        data = EnrollmentData(
+            email=email,
+            first_name="Ada",
+            last_name="Race",
+            locale="en",
+            marketing_consent=False,
+            accept_terms=True,
+        )
         card_id = enroll_customer(store, data, source="console").card.id
         dbmod.commit()
         return card_id
@@ -91,8 +104,7 @@ def test_concurrent_earns_lose_no_update(app: Flask, committed_store: tuple[int,
             for i in range(per_thread):
                 card = db.session.get(LoyaltyCard, card_id)
                 store = db.session.get(Store, store_id)
-                earn_points(card, store=store, points=index + 1,
-                            idempotency_key=f"t{index}-{i}")
+                earn_points(card, store=store, points=index + 1, idempotency_key=f"t{index}-{i}")
                 dbmod.commit()
 
     assert _in_threads(threads, earn) == []
@@ -100,8 +112,11 @@ def test_concurrent_earns_lose_no_update(app: Flask, committed_store: tuple[int,
     with app.app_context():
         card = db.session.get(LoyaltyCard, card_id)
         assert card.points_balance == expected == card.total_points_earned
-        rows = db.session.scalar(select(func.count()).select_from(LoyaltyTransaction)
-                                 .where(LoyaltyTransaction.card_id == card_id))
+        rows = db.session.scalar(
+            select(func.count())
+            .select_from(LoyaltyTransaction)
+            .where(LoyaltyTransaction.card_id == card_id)
+        )
         assert rows == threads * per_thread
         report = verify_ledger(merchant_id)
         assert report.ok, report.differences
@@ -109,7 +124,8 @@ def test_concurrent_earns_lose_no_update(app: Flask, committed_store: tuple[int,
 
 
 def test_concurrent_same_idempotency_key_writes_one_row(
-        app: Flask, committed_store: tuple[int, int]) -> None:
+    app: Flask, committed_store: tuple[int, int]
+) -> None:
     _, store_id = committed_store
     card_id = _enroll(app, store_id, "retry@example.lu")
     barrier = threading.Barrier(4)
@@ -119,8 +135,9 @@ def test_concurrent_same_idempotency_key_writes_one_row(
         barrier.wait()
         with app.app_context():
             card = db.session.get(LoyaltyCard, card_id)
-            row = earn_points(card, store=db.session.get(Store, store_id), points=7,
-                              idempotency_key="receipt-1")
+            row = earn_points(
+                card, store=db.session.get(Store, store_id), points=7, idempotency_key="receipt-1"
+            )
             seen.append(row.id)
             dbmod.commit()
 
@@ -131,7 +148,8 @@ def test_concurrent_same_idempotency_key_writes_one_row(
 
 
 def test_double_submit_of_one_email_makes_one_card(
-        app: Flask, committed_store: tuple[int, int]) -> None:
+    app: Flask, committed_store: tuple[int, int]
+) -> None:
     merchant_id, store_id = committed_store
     barrier = threading.Barrier(4)
     card_ids: list[int] = []
@@ -143,24 +161,39 @@ def test_double_submit_of_one_email_makes_one_card(
     assert _in_threads(4, submit) == []
     assert len(set(card_ids)) == 1
     with app.app_context():
-        count = db.session.scalar(select(func.count()).select_from(LoyaltyCard)
-                                  .where(LoyaltyCard.merchant_id == merchant_id))
+        count = db.session.scalar(
+            select(func.count())
+            .select_from(LoyaltyCard)
+            .where(LoyaltyCard.merchant_id == merchant_id)
+        )
         assert count == 1
 
 
 def test_two_expiry_workers_never_process_the_same_card(
-        app: Flask, committed_store: tuple[int, int]) -> None:
+    app: Flask, committed_store: tuple[int, int]
+) -> None:
     merchant_id, store_id = committed_store
     card_ids = [_enroll(app, store_id, f"idle{i}@example.lu") for i in range(6)]
     with app.app_context():
         db.session.execute(
-            LoyaltyCard.__table__.update().where(LoyaltyCard.id.in_(card_ids))
-            .values(last_activity_at=utcnow() - timedelta(days=400), points_balance=40,
-                    total_points_earned=40))
+            LoyaltyCard.__table__.update()
+            .where(LoyaltyCard.id.in_(card_ids))
+            .values(
+                last_activity_at=utcnow() - timedelta(days=400),
+                points_balance=40,
+                total_points_earned=40,
+            )
+        )
         for card_id in card_ids:  # keep the ledger honest for verify_ledger below
-            db.session.add(LoyaltyTransaction(
-                merchant_id=merchant_id, card_id=card_id, type=TransactionType.EARN,
-                points_delta=40, points_balance_after=40))
+            db.session.add(
+                LoyaltyTransaction(
+                    merchant_id=merchant_id,
+                    card_id=card_id,
+                    type=TransactionType.EARN,
+                    points_delta=40,
+                    points_balance_after=40,
+                )
+            )
         dbmod.commit()
 
     first_locked = threading.Event()
@@ -191,8 +224,12 @@ def test_two_expiry_workers_never_process_the_same_card(
     assert first | second == set(card_ids)
     with app.app_context():
         expiries = db.session.scalar(
-            select(func.count()).select_from(LoyaltyTransaction).where(
+            select(func.count())
+            .select_from(LoyaltyTransaction)
+            .where(
                 LoyaltyTransaction.merchant_id == merchant_id,
-                LoyaltyTransaction.type == TransactionType.EXPIRY))
+                LoyaltyTransaction.type == TransactionType.EXPIRY,
+            )
+        )
         assert expiries == 6
         assert verify_ledger(merchant_id).ok

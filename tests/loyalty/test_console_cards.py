@@ -12,8 +12,11 @@ URL = "/admin/loyaltycard/"
 
 @pytest.fixture
 def world(dummy_merchant, dummy_store, create_store, create_merchant, create_staff_user):
-    return build_world(dummy_merchant, dummy_store, {
-        "store": create_store, "merchant": create_merchant, "staff": create_staff_user})
+    return build_world(
+        dummy_merchant,
+        dummy_store,
+        {"store": create_store, "merchant": create_merchant, "staff": create_staff_user},
+    )
 
 
 def test_merchant_admin_lists_only_own_cards(client, login_as, merchant_admin, world: World):
@@ -28,7 +31,8 @@ def test_merchant_admin_lists_only_own_cards(client, login_as, merchant_admin, w
 
 
 def test_store_staff_sees_the_merchant_cards_but_not_another_merchant(
-        client, login_as, store_staff, world: World):
+    client, login_as, store_staff, world: World
+):
     login_as(store_staff)
     page = client.get(URL)
     assert page.status_code == 200
@@ -37,8 +41,9 @@ def test_store_staff_sees_the_merchant_cards_but_not_another_merchant(
     assert "Zoe" not in page.text
 
 
-def test_platform_admin_sees_every_card_with_its_merchant(client, login_as, platform_admin,
-                                                          world: World):
+def test_platform_admin_sees_every_card_with_its_merchant(
+    client, login_as, platform_admin, world: World
+):
     login_as(platform_admin)
     page = client.get(URL)
     assert "anna.muller@example.lu" in page.text
@@ -71,8 +76,7 @@ def test_search_by_number_email_and_name(client, login_as, merchant_admin, world
     assert "Zoe" not in client.get(URL, query_string={"search": "zoe"}).text
 
 
-def test_filters_offer_only_own_stores(client, login_as, merchant_admin, store_staff,
-                                       world: World):
+def test_filters_offer_only_own_stores(client, login_as, merchant_admin, store_staff, world: World):
     login_as(merchant_admin)
     page = client.get(URL)
     assert filter_options(page.text, "Enrolled at") == ["Belair", "Kirchberg"]
@@ -85,22 +89,19 @@ def test_filters_offer_only_own_stores(client, login_as, merchant_admin, store_s
     assert "Zoe" not in foreign.text
 
 
-def test_store_staff_filter_lists_only_their_stores(client, login_as, store_staff,
-                                                    world: World):
+def test_store_staff_filter_lists_only_their_stores(client, login_as, store_staff, world: World):
     login_as(store_staff)
     page = client.get(URL)
     assert filter_options(page.text, "Enrolled at") == ["Kirchberg"]
 
 
-def test_platform_admin_filter_lists_every_store(client, login_as, platform_admin,
-                                                 world: World):
+def test_platform_admin_filter_lists_every_store(client, login_as, platform_admin, world: World):
     login_as(platform_admin)
     options = filter_options(client.get(URL).text, "Enrolled at")
     assert {"Belair", "Kirchberg", "Rouge Centre"} <= set(options)
 
 
-def test_details_show_totals_and_recent_ledger(client, login_as, merchant_admin,
-                                               world: World):
+def test_details_show_totals_and_recent_ledger(client, login_as, merchant_admin, world: World):
     login_as(merchant_admin)
     page = client.get(f"{URL}details/?id={world.card.id}")
     assert page.status_code == 200
@@ -120,11 +121,12 @@ def test_csv_export_is_scoped(client, login_as, merchant_admin, world: World):
     assert "Card number" in body.splitlines()[0]
 
 
-def test_edit_changes_only_the_active_flag(client, login_as, merchant_admin, session,
-                                           world: World):
+def test_edit_changes_only_the_active_flag(client, login_as, merchant_admin, session, world: World):
     login_as(merchant_admin)
-    response = client.post(f"{URL}edit/?id={world.card.id}", data={
-        "is_active": "", "points_balance": "999999", "stamp_count": "99"})
+    response = client.post(
+        f"{URL}edit/?id={world.card.id}",
+        data={"is_active": "", "points_balance": "999999", "stamp_count": "99"},
+    )
     assert response.status_code == 302
     card = session.get(LoyaltyCard, world.card.id)
     session.refresh(card)
@@ -133,8 +135,9 @@ def test_edit_changes_only_the_active_flag(client, login_as, merchant_admin, ses
     assert card.stamp_count == 0
 
 
-def test_console_cannot_create_or_delete_cards(client, login_as, merchant_admin, session,
-                                               world: World):
+def test_console_cannot_create_or_delete_cards(
+    client, login_as, merchant_admin, session, world: World
+):
     login_as(merchant_admin)
     assert client.get(f"{URL}new/").status_code == 302
     client.post(f"{URL}delete/", data={"id": str(world.card.id)})

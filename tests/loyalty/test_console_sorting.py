@@ -9,12 +9,16 @@ from tests.loyalty.console_world import World, build_world
 
 @pytest.fixture
 def world(dummy_merchant, dummy_store, create_store, create_merchant, create_staff_user):
-    return build_world(dummy_merchant, dummy_store, {
-        "store": create_store, "merchant": create_merchant, "staff": create_staff_user})
+    return build_world(
+        dummy_merchant,
+        dummy_store,
+        {"store": create_store, "merchant": create_merchant, "staff": create_staff_user},
+    )
 
 
-@pytest.mark.parametrize("url", ["/admin/loyaltycard/", "/admin/loyaltytransaction/",
-                                 "/admin/loyaltyprogram/"])
+@pytest.mark.parametrize(
+    "url", ["/admin/loyaltycard/", "/admin/loyaltytransaction/", "/admin/loyaltyprogram/"]
+)
 @pytest.mark.parametrize("who", ["platform_admin", "merchant_admin", "store_staff"])
 def test_each_column_sorts(client, login_as, request, who, url, world: World):
     login_as(request.getfixturevalue(who))

@@ -12,16 +12,18 @@ URL = "/admin/loyaltytransaction/"
 
 @pytest.fixture
 def world(dummy_merchant, dummy_store, create_store, create_merchant, create_staff_user):
-    return build_world(dummy_merchant, dummy_store, {
-        "store": create_store, "merchant": create_merchant, "staff": create_staff_user})
+    return build_world(
+        dummy_merchant,
+        dummy_store,
+        {"store": create_store, "merchant": create_merchant, "staff": create_staff_user},
+    )
 
 
 def _number(card) -> str:
-    return " ".join(card.card_number[i:i + 4] for i in range(0, 16, 4))
+    return " ".join(card.card_number[i : i + 4] for i in range(0, 16, 4))
 
 
-def test_merchant_admin_sees_all_own_stores_rows(client, login_as, merchant_admin,
-                                                 world: World):
+def test_merchant_admin_sees_all_own_stores_rows(client, login_as, merchant_admin, world: World):
     login_as(merchant_admin)
     page = client.get(URL)
     assert page.status_code == 200
@@ -32,8 +34,7 @@ def test_merchant_admin_sees_all_own_stores_rows(client, login_as, merchant_admi
     assert "Points earned" in page.text
 
 
-def test_store_staff_sees_only_rows_of_their_stores(client, login_as, store_staff,
-                                                    world: World):
+def test_store_staff_sees_only_rows_of_their_stores(client, login_as, store_staff, world: World):
     login_as(store_staff)
     page = client.get(URL)
     assert _number(world.card) in page.text
@@ -73,8 +74,9 @@ def test_ledger_is_read_only(client, login_as, platform_admin, session, world: W
     assert 'value="delete"' not in page.text
 
 
-def test_type_filter_has_localized_labels_and_filters(client, login_as, merchant_admin,
-                                                      world: World):
+def test_type_filter_has_localized_labels_and_filters(
+    client, login_as, merchant_admin, world: World
+):
     login_as(merchant_admin)
     page = client.get(URL)
     types = filter_options(page.text, "Type")
@@ -87,8 +89,9 @@ def test_type_filter_has_localized_labels_and_filters(client, login_as, merchant
     assert _number(world.card) not in none.text
 
 
-def test_store_filter_options_and_results_are_scoped(client, login_as, merchant_admin,
-                                                     store_staff, world: World):
+def test_store_filter_options_and_results_are_scoped(
+    client, login_as, merchant_admin, store_staff, world: World
+):
     login_as(merchant_admin)
     page = client.get(URL)
     assert filter_options(page.text, "Store") == ["Belair", "Kirchberg"]
@@ -104,11 +107,9 @@ def test_store_filter_options_and_results_are_scoped(client, login_as, merchant_
 
 def test_date_range_filter(client, login_as, merchant_admin, world: World):
     login_as(merchant_admin)
-    inside = client.get(URL, query_string={
-        "flt0_2": "2000-01-01 00:00:00 to 2999-12-31 23:59:59"})
+    inside = client.get(URL, query_string={"flt0_2": "2000-01-01 00:00:00 to 2999-12-31 23:59:59"})
     assert _number(world.card) in inside.text
-    outside = client.get(URL, query_string={
-        "flt0_2": "2000-01-01 00:00:00 to 2000-12-31 23:59:59"})
+    outside = client.get(URL, query_string={"flt0_2": "2000-01-01 00:00:00 to 2000-12-31 23:59:59"})
     assert _number(world.card) not in outside.text
 
 
@@ -126,8 +127,9 @@ def test_csv_export_is_scoped_and_readable(client, login_as, store_staff, world:
     assert "Points earned" in body
 
 
-def test_amounts_and_dates_follow_the_users_language(client, login_as, merchant_admin,
-                                                     world: World):
+def test_amounts_and_dates_follow_the_users_language(
+    client, login_as, merchant_admin, world: World
+):
     login_as(merchant_admin)
     page = client.get(URL, query_string={"lang": "de"})
     assert "40,00\xa0€" in page.text

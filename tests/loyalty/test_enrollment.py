@@ -24,10 +24,15 @@ def _count(session, model):
 
 
 def test_enroll_creates_customer_card_bonus_and_queues_emails(
-        session, points_program, dummy_store, enrollment_data, notifications):
-    data = enrollment_data(email="  Marie.Schmit@Example.LU ", locale="lb",
-                           marketing_consent=True, phone="+352 621 123 456",
-                           birthday=date(1990, 5, 17))
+    session, points_program, dummy_store, enrollment_data, notifications
+):
+    data = enrollment_data(
+        email="  Marie.Schmit@Example.LU ",
+        locale="lb",
+        marketing_consent=True,
+        phone="+352 621 123 456",
+        birthday=date(1990, 5, 17),
+    )
     result = enroll_customer(dummy_store, data)
     card = result.card
     assert result.created
@@ -40,10 +45,12 @@ def test_enroll_creates_customer_card_bonus_and_queues_emails(
     assert card.program_id == points_program.id
     assert is_valid_card_number(card.card_number)
     assert card.points_balance == 50 == card.total_points_earned
-    rows = list(session.scalars(select(LoyaltyTransaction)
-                                .where(LoyaltyTransaction.card_id == card.id)))
+    rows = list(
+        session.scalars(select(LoyaltyTransaction).where(LoyaltyTransaction.card_id == card.id))
+    )
     assert [(r.type, r.points_delta, r.points_balance_after) for r in rows] == [
-        (TransactionType.WELCOME_BONUS, 50, 50)]
+        (TransactionType.WELCOME_BONUS, 50, 50)
+    ]
     assert notifications.queued == [("enrollment", card.id), ("welcome_bonus", card.id, 50)]
     assert notifications.sent == []  # nothing leaves before the commit
     dbmod.commit()
@@ -51,8 +58,9 @@ def test_enroll_creates_customer_card_bonus_and_queues_emails(
     assert verify_ledger().ok
 
 
-def test_no_bonus_row_or_email_when_bonus_is_zero(session, points_program, dummy_store,
-                                                  enrollment_data, notifications):
+def test_no_bonus_row_or_email_when_bonus_is_zero(
+    session, points_program, dummy_store, enrollment_data, notifications
+):
     points_program.welcome_bonus_points = 0
     result = enroll_customer(dummy_store, enrollment_data())
     assert result.welcome_bonus == 0
@@ -61,11 +69,13 @@ def test_no_bonus_row_or_email_when_bonus_is_zero(session, points_program, dummy
     assert _count(session, LoyaltyTransaction) == 0
 
 
-def test_known_email_creates_nothing_and_mails_the_owner(session, points_program, dummy_store,
-                                                         enrollment_data, notifications):
+def test_known_email_creates_nothing_and_mails_the_owner(
+    session, points_program, dummy_store, enrollment_data, notifications
+):
     first = enroll_customer(dummy_store, enrollment_data(email="luc@example.lu"))
-    second = enroll_customer(dummy_store, enrollment_data(email="LUC@example.lu",
-                                                          first_name="Someone"))
+    second = enroll_customer(
+        dummy_store, enrollment_data(email="LUC@example.lu", first_name="Someone")
+    )
     assert second.created is False
     assert second.welcome_bonus == 0
     assert second.card.id == first.card.id
@@ -76,24 +86,26 @@ def test_known_email_creates_nothing_and_mails_the_owner(session, points_program
     assert first.card.points_balance == 50  # no second bonus
 
 
-def test_existing_customer_without_card_gets_one(session, points_program, dummy_store,
-                                                 create_customer, dummy_merchant,
-                                                 enrollment_data):
+def test_existing_customer_without_card_gets_one(
+    session, points_program, dummy_store, create_customer, dummy_merchant, enrollment_data
+):
     customer = create_customer(merchant=dummy_merchant, email="known@example.lu")
     result = enroll_customer(dummy_store, enrollment_data(email="known@example.lu"))
     assert result.created
     assert result.card.customer_id == customer.id
 
 
-def test_self_enrollment_switch(points_program, dummy_store, settings, enrollment_data,
-                                store_staff):
+def test_self_enrollment_switch(
+    points_program, dummy_store, settings, enrollment_data, store_staff
+):
     settings.self_enrollment_enabled = False
     for source in ("web", "api"):
         with pytest.raises(LoyaltyError) as exc:
             enroll_customer(dummy_store, enrollment_data(), source=source)
         assert exc.value.code == "self_enrollment_disabled"
-    result = enroll_customer(dummy_store, enrollment_data(), staff_user=store_staff,
-                             source="terminal")
+    result = enroll_customer(
+        dummy_store, enrollment_data(), staff_user=store_staff, source="terminal"
+    )
     assert result.created
 
 
@@ -117,19 +129,19 @@ def test_program_missing(dummy_store, enrollment_data):
     assert str(exc.value) == "This merchant has no active loyalty program."
 
 
-def test_staff_of_another_store_cannot_enroll(points_program, dummy_store, create_store,
-                                              create_staff_user, dummy_merchant,
-                                              enrollment_data):
+def test_staff_of_another_store_cannot_enroll(
+    points_program, dummy_store, create_store, create_staff_user, dummy_merchant, enrollment_data
+):
     other = create_store(merchant=dummy_merchant, slug="other-enroll")
-    staff = create_staff_user(role=StaffRole.STORE_STAFF, merchant=dummy_merchant,
-                              stores=[other])
+    staff = create_staff_user(role=StaffRole.STORE_STAFF, merchant=dummy_merchant, stores=[other])
     with pytest.raises(errors.LoyaltyPermissionError) as exc:
         enroll_customer(dummy_store, enrollment_data(), staff_user=staff, source="terminal")
     assert exc.value.code == "store_not_allowed"
 
 
-def test_lost_race_returns_the_winners_card(session, points_program, dummy_store,
-                                            enrollment_data, monkeypatch, notifications):
+def test_lost_race_returns_the_winners_card(
+    session, points_program, dummy_store, enrollment_data, monkeypatch, notifications
+):
     """A double submit whose first check ran before the other request's insert: the unique
     constraint refuses the second customer, the savepoint keeps the transaction usable,
     and the winner's card is returned."""

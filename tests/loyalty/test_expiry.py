@@ -22,7 +22,8 @@ def _cards(make_card, store, n, idle_days):
 
 
 def test_expiry_runs_in_chunks_each_committed_before_its_emails(
-        session, points_program, dummy_store, make_card, notifications):
+    session, points_program, dummy_store, make_card, notifications
+):
     idle = _cards(make_card, dummy_store, 5, idle_days=366)
     active = make_card(dummy_store)
     dbmod.commit()
@@ -46,9 +47,12 @@ def test_expiry_runs_in_chunks_each_committed_before_its_emails(
     for card in idle:
         assert card.points_balance == 0
         assert card.total_points_expired == 50
-        row = session.scalars(select(LoyaltyTransaction).where(
-            LoyaltyTransaction.card_id == card.id,
-            LoyaltyTransaction.type == TransactionType.EXPIRY)).one()
+        row = session.scalars(
+            select(LoyaltyTransaction).where(
+                LoyaltyTransaction.card_id == card.id,
+                LoyaltyTransaction.type == TransactionType.EXPIRY,
+            )
+        ).one()
         assert row.points_delta == -50
         assert row.points_balance_after == 0
     assert active.points_balance == 50
@@ -62,8 +66,9 @@ def test_no_expiry_without_expiry_days(session, points_program, dummy_store, mak
     assert expire_inactive_points().cards == 0
 
 
-def test_expire_points_task_commits_and_reports(session, points_program, dummy_store,
-                                                make_card, notifications):
+def test_expire_points_task_commits_and_reports(
+    session, points_program, dummy_store, make_card, notifications
+):
     cards = _cards(make_card, dummy_store, 3, idle_days=400)
     expire_points_task()
     assert all(card.points_balance == 0 for card in cards)
@@ -71,8 +76,9 @@ def test_expire_points_task_commits_and_reports(session, points_program, dummy_s
     assert sorted(n[1] for n in expired) == sorted(c.id for c in cards)
 
 
-def test_warning_sent_once_per_inactivity_period(session, points_program, dummy_store,
-                                                 make_card, notifications):
+def test_warning_sent_once_per_inactivity_period(
+    session, points_program, dummy_store, make_card, notifications
+):
     soon = _cards(make_card, dummy_store, 3, idle_days=355)  # expire in 10 days
     _cards(make_card, dummy_store, 1, idle_days=300)  # 65 days left: not yet
     _cards(make_card, dummy_store, 1, idle_days=370)  # already due: expiry's job

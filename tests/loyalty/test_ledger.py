@@ -28,13 +28,18 @@ from platform_core.staff.models import StaffRole
 
 
 def _rows(session, card):
-    return list(session.scalars(
-        select(LoyaltyTransaction).where(LoyaltyTransaction.card_id == card.id)
-        .order_by(LoyaltyTransaction.id)))
+    return list(
+        session.scalars(
+            select(LoyaltyTransaction)
+            .where(LoyaltyTransaction.card_id == card.id)
+            .order_by(LoyaltyTransaction.id)
+        )
+    )
 
 
 def test_earn_from_amount_rounds_down_and_records_running_balance(
-        session, card, dummy_store, store_staff):
+    session, card, dummy_store, store_staff
+):
     card.program.points_per_euro = Decimal("1.50")
     tx = earn_points(card, store=dummy_store, staff_user=store_staff, amount=Decimal("12.99"))
     assert tx.type == TransactionType.EARN
@@ -54,13 +59,16 @@ def test_earn_needs_exactly_one_of_amount_and_points(card, dummy_store):
         assert exc.value.code == "amount_or_points"
 
 
-@pytest.mark.parametrize(("kwargs", "code"), [
-    ({"amount": Decimal("0")}, "invalid_amount"),
-    ({"amount": Decimal("-3")}, "invalid_amount"),
-    ({"amount": Decimal("0.50")}, "no_points_for_amount"),
-    ({"points": 0}, "invalid_points"),
-    ({"points": -4}, "invalid_points"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"amount": Decimal("0")}, "invalid_amount"),
+        ({"amount": Decimal("-3")}, "invalid_amount"),
+        ({"amount": Decimal("0.50")}, "no_points_for_amount"),
+        ({"points": 0}, "invalid_points"),
+        ({"points": -4}, "invalid_points"),
+    ],
+)
 def test_earn_refuses_bad_values(card, dummy_store, kwargs, code):
     with pytest.raises(LoyaltyError) as exc:
         earn_points(card, store=dummy_store, **kwargs)
@@ -69,10 +77,20 @@ def test_earn_refuses_bad_values(card, dummy_store, kwargs, code):
 
 
 def test_same_idempotency_key_twice_is_one_row(session, card, dummy_store, store_staff):
-    first = earn_points(card, store=dummy_store, staff_user=store_staff, points=10,
-                        idempotency_key="till-7-receipt-42")
-    again = earn_points(card, store=dummy_store, staff_user=store_staff, points=10,
-                        idempotency_key="till-7-receipt-42")
+    first = earn_points(
+        card,
+        store=dummy_store,
+        staff_user=store_staff,
+        points=10,
+        idempotency_key="till-7-receipt-42",
+    )
+    again = earn_points(
+        card,
+        store=dummy_store,
+        staff_user=store_staff,
+        points=10,
+        idempotency_key="till-7-receipt-42",
+    )
     assert again.id == first.id
     assert card.points_balance == 60
     assert len(_rows(session, card)) == 2  # welcome bonus + one earn
@@ -121,8 +139,9 @@ def test_cross_store_redemption_rule(card, dummy_store, create_store, dummy_merc
     assert card.points_balance == 30
 
 
-def test_store_staff_only_in_their_stores(card, dummy_store, create_store, dummy_merchant,
-                                          store_staff, merchant_admin, platform_admin):
+def test_store_staff_only_in_their_stores(
+    card, dummy_store, create_store, dummy_merchant, store_staff, merchant_admin, platform_admin
+):
     other = create_store(merchant=dummy_merchant, name="Gare", slug="gare-kb")
     with pytest.raises(LoyaltyPermissionError) as exc:
         earn_points(card, store=other, staff_user=store_staff, points=5)
@@ -132,11 +151,11 @@ def test_store_staff_only_in_their_stores(card, dummy_store, create_store, dummy
     assert card.points_balance == 60
 
 
-def test_card_of_another_merchant_refused(card, create_store, create_staff_user,
-                                          create_merchant):
+def test_card_of_another_merchant_refused(card, create_store, create_staff_user, create_merchant):
     foreign_store = create_store(merchant=create_merchant())
-    foreign_admin = create_staff_user(role=StaffRole.MERCHANT_ADMIN,
-                                      merchant=foreign_store.merchant)
+    foreign_admin = create_staff_user(
+        role=StaffRole.MERCHANT_ADMIN, merchant=foreign_store.merchant
+    )
     with pytest.raises(LoyaltyPermissionError) as exc:
         earn_points(card, store=foreign_store, staff_user=foreign_admin, points=5)
     assert exc.value.code == "wrong_merchant"
@@ -164,8 +183,9 @@ def test_stamps_program_refuses_nothing_for_points_card(card, dummy_store):
     assert exc.value.code == "program_has_no_stamps"
 
 
-def test_stamps_reach_target_and_reward_is_redeemed(session, stamps_program, stamps_store,
-                                                    make_card, notifications):
+def test_stamps_reach_target_and_reward_is_redeemed(
+    session, stamps_program, stamps_store, make_card, notifications
+):
     card = make_card(stamps_store)
     assert card.points_balance == 0  # a stamps program has no welcome points
     for _ in range(9):
@@ -259,18 +279,21 @@ def test_void_pin(card, dummy_store, store_staff, settings):
     assert card.points_balance == 50
 
 
-def test_void_by_staff_of_another_store_refused(card, dummy_store, create_store,
-                                               create_staff_user, dummy_merchant):
+def test_void_by_staff_of_another_store_refused(
+    card, dummy_store, create_store, create_staff_user, dummy_merchant
+):
     earn = earn_points(card, store=dummy_store, points=20)
     other = create_store(merchant=dummy_merchant, slug="other-kb")
-    other_staff = create_staff_user(role=StaffRole.STORE_STAFF, merchant=dummy_merchant,
-                                    stores=[other])
+    other_staff = create_staff_user(
+        role=StaffRole.STORE_STAFF, merchant=dummy_merchant, stores=[other]
+    )
     with pytest.raises(LoyaltyPermissionError):
         void_transaction(earn, staff_user=other_staff)
 
 
-def test_void_stamps_unearns_reward(stamps_program, stamps_store, make_card,
-                                   create_staff_user, stamps_merchant):
+def test_void_stamps_unearns_reward(
+    stamps_program, stamps_store, make_card, create_staff_user, stamps_merchant
+):
     admin = create_staff_user(role=StaffRole.MERCHANT_ADMIN, merchant=stamps_merchant)
     card = make_card(stamps_store)
     add_stamps(card, 8, store=stamps_store)
@@ -286,8 +309,9 @@ def test_void_stamps_unearns_reward(stamps_program, stamps_store, make_card,
     assert exc.value.code == "reward_already_redeemed"
 
 
-def test_void_reward_redemption(stamps_program, stamps_store, make_card, create_staff_user,
-                                stamps_merchant):
+def test_void_reward_redemption(
+    stamps_program, stamps_store, make_card, create_staff_user, stamps_merchant
+):
     admin = create_staff_user(role=StaffRole.MERCHANT_ADMIN, merchant=stamps_merchant)
     card = make_card(stamps_store)
     add_stamps(card, 10, store=stamps_store)
@@ -317,15 +341,27 @@ def test_adjust_points_platform_admin_only(card, merchant_admin, platform_admin)
 
 def test_database_refuses_negative_balance_even_bypassing_services(session, card):
     with pytest.raises(IntegrityError), session.begin_nested():
-        session.execute(text("UPDATE loyalty_cards SET points_balance = -1 WHERE id = :id"),
-                        {"id": card.id})
+        session.execute(
+            text("UPDATE loyalty_cards SET points_balance = -1 WHERE id = :id"), {"id": card.id}
+        )
     with pytest.raises(IntegrityError), session.begin_nested():
-        session.execute(insert(LoyaltyTransaction).values(
-            merchant_id=card.merchant_id, card_id=card.id, type=TransactionType.ADJUSTMENT,
-            points_delta=-60, stamps_delta=0, points_balance_after=-10, note="",
-            created_at=utcnow()))
-    count = session.scalar(select(func.count()).select_from(LoyaltyTransaction)
-                           .where(LoyaltyTransaction.card_id == card.id))
+        session.execute(
+            insert(LoyaltyTransaction).values(
+                merchant_id=card.merchant_id,
+                card_id=card.id,
+                type=TransactionType.ADJUSTMENT,
+                points_delta=-60,
+                stamps_delta=0,
+                points_balance_after=-10,
+                note="",
+                created_at=utcnow(),
+            )
+        )
+    count = session.scalar(
+        select(func.count())
+        .select_from(LoyaltyTransaction)
+        .where(LoyaltyTransaction.card_id == card.id)
+    )
     assert count == 1
 
 
@@ -339,5 +375,6 @@ def test_welcome_bonus_is_credited_once_per_card(session, card, dummy_store):
     session.refresh(card)
     assert card.points_balance == 50
     assert [(r.type, r.points_delta) for r in _rows(session, card)] == [
-        (TransactionType.WELCOME_BONUS, 50)]
+        (TransactionType.WELCOME_BONUS, 50)
+    ]
     assert verify_ledger().ok

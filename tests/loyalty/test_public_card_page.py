@@ -50,8 +50,7 @@ def test_card_page_shows_number_qr_balance_history_and_expiry(client, session, c
     assert "<script" not in html
 
 
-def test_card_page_speaks_the_customers_language_unless_asked_otherwise(app, client, session,
-                                                                        card):
+def test_card_page_speaks_the_customers_language_unless_asked_otherwise(app, client, session, card):
     card.customer.preferred_locale = "de"
     session.flush()
     token = card_page_token(card)

@@ -20,21 +20,27 @@ def test_clean_ledger_exits_zero(session, runner, card, dummy_store):
 
 def test_corrupted_card_and_row_are_reported(session, runner, card, dummy_store, dummy_merchant):
     earn = earn_points(card, store=dummy_store, points=30)
-    session.execute(text("UPDATE loyalty_cards SET points_balance = 75 WHERE id = :id"),
-                    {"id": card.id})
-    session.execute(text("UPDATE loyalty_transactions SET points_balance_after = 99 "
-                         "WHERE id = :id"), {"id": earn.id})
+    session.execute(
+        text("UPDATE loyalty_cards SET points_balance = 75 WHERE id = :id"), {"id": card.id}
+    )
+    session.execute(
+        text("UPDATE loyalty_transactions SET points_balance_after = 99 WHERE id = :id"),
+        {"id": earn.id},
+    )
     result = runner.invoke(args=["loyalty", "verify-ledger", "--merchant", dummy_merchant.slug])
     assert result.exit_code == 1
     assert f"{card.card_number}: points_balance expected 80, found 75" in result.output
-    assert (f"{card.card_number}: points_balance_after of #{earn.id} expected 80, found 99"
-            in result.output)
+    assert (
+        f"{card.card_number}: points_balance_after of #{earn.id} expected 80, found 99"
+        in result.output
+    )
     assert "NOT consistent: 2 difference(s)" in result.output
 
 
 def test_corrupted_total_is_reported(session, runner, card):
-    session.execute(text("UPDATE loyalty_cards SET total_points_earned = 10 WHERE id = :id"),
-                    {"id": card.id})
+    session.execute(
+        text("UPDATE loyalty_cards SET total_points_earned = 10 WHERE id = :id"), {"id": card.id}
+    )
     result = runner.invoke(args=["loyalty", "verify-ledger"])
     assert result.exit_code == 1
     assert "total_points_earned expected 50, found 10" in result.output

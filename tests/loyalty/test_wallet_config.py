@@ -43,8 +43,7 @@ def test_validate_config_lists_what_is_missing(wallet_off, app_ctx):
     ]
 
 
-def test_validate_config_reports_unreadable_and_unparsable_keys(wallet_settings, app_ctx,
-                                                                tmp_path):
+def test_validate_config_reports_unreadable_and_unparsable_keys(wallet_settings, app_ctx, tmp_path):
     wallet_settings["GOOGLE_WALLET_ISSUER_ID"] = "issuer-abc"
     wallet_settings["GOOGLE_WALLET_SERVICE_ACCOUNT_FILE"] = str(tmp_path / "missing.json")
     missing = validate_config()
@@ -52,8 +51,10 @@ def test_validate_config_reports_unreadable_and_unparsable_keys(wallet_settings,
     assert "cannot read the service account key file" in missing[1]
 
     bad = tmp_path / "bad.json"
-    bad.write_text('{"type": "service_account", "client_email": "a@b", '
-                   '"private_key": "not a key", "token_uri": "x"}')
+    bad.write_text(
+        '{"type": "service_account", "client_email": "a@b", '
+        '"private_key": "not a key", "token_uri": "x"}'
+    )
     wallet_settings["GOOGLE_WALLET_SERVICE_ACCOUNT_FILE"] = str(bad)
     [_, problem] = validate_config()
     assert problem.startswith("The service account key file is unusable: ")

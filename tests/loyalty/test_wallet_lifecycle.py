@@ -18,8 +18,9 @@ def _balances_sent(double) -> list[int]:
     return [call.body["loyaltyPoints"]["balance"]["int"] for call in sent if call.body]
 
 
-def test_enrollment_and_earn_update_the_pass(wallet, session, points_program, dummy_store,
-                                             make_card):
+def test_enrollment_and_earn_update_the_pass(
+    wallet, session, points_program, dummy_store, make_card
+):
     points_program.logo_url = "https://cdn.example.lu/kirchberg.png"
     card = make_card(dummy_store)  # enrollment with the 50-point welcome bonus
     dbmod.commit()
@@ -34,8 +35,9 @@ def test_enrollment_and_earn_update_the_pass(wallet, session, points_program, du
     assert _balances_sent(wallet) == [50, 70]
 
 
-def test_a_rolled_back_change_syncs_nothing(wallet, session, points_program, dummy_store,
-                                            make_card):
+def test_a_rolled_back_change_syncs_nothing(
+    wallet, session, points_program, dummy_store, make_card
+):
     points_program.logo_url = "https://cdn.example.lu/kirchberg.png"
     card = make_card(dummy_store)
     dbmod.commit()

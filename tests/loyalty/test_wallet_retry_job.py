@@ -31,8 +31,9 @@ def _cards(create_wallet_card, create_wallet_program):
     }
 
 
-def test_one_card_keeps_failing_the_others_sync(wallet, session, create_wallet_card,
-                                                create_wallet_program, caplog):
+def test_one_card_keeps_failing_the_others_sync(
+    wallet, session, create_wallet_card, create_wallet_program, caplog
+):
     cards = _cards(create_wallet_card, create_wallet_program)
     broken = cards["broken"]
     broken_object = f"{ISSUER_ID}.loyalty-card-{broken.card_number}"
@@ -42,7 +43,8 @@ def test_one_card_keeps_failing_the_others_sync(wallet, session, create_wallet_c
 
     with caplog.at_level(logging.WARNING, logger="loyalty.wallet.service"):
         report = service.retry_pending_syncs(
-            chunk_size=2, sleep=sleep, commit=lambda: (commits.append(1), dbmod.commit()))
+            chunk_size=2, sleep=sleep, commit=lambda: (commits.append(1), dbmod.commit())
+        )
 
     # Only this test's cards are asserted on: the table may hold other tests' cards.
     expected_ok = {c.id for c in cards["pending"]} | {cards["failed"].id}
@@ -68,8 +70,10 @@ def test_one_card_keeps_failing_the_others_sync(wallet, session, create_wallet_c
 
 
 def test_periodic_task_retries_waiting_cards(wallet, session, create_wallet_card):
-    card = create_wallet_card(wallet_sync_status=WalletSyncStatus.FAILED,
-                              wallet_sync_error="Google Wallet answered HTTP 503: down")
+    card = create_wallet_card(
+        wallet_sync_status=WalletSyncStatus.FAILED,
+        wallet_sync_error="Google Wallet answered HTTP 503: down",
+    )
 
     retry_wallet_syncs_task.call_local()
 

@@ -21,12 +21,13 @@ create_wallet_program = fixtures.create_wallet_program
 def _claims(url: str, wallet_key: fixtures.ServiceAccountKey) -> dict:
     prefix = "https://pay.google.com/gp/v/save/"
     assert url.startswith(prefix)
-    return fixtures.verify_save_jwt(url[len(prefix):], wallet_key.cert_pem)
+    return fixtures.verify_save_jwt(url[len(prefix) :], wallet_key.cert_pem)
 
 
 def test_save_url_is_a_jwt_signed_by_the_service_account(wallet, wallet_key, create_wallet_card):
-    card = create_wallet_card(points_balance=240, stamp_count=0,
-                              customer__first_name="Lena", customer__last_name="Schmit")
+    card = create_wallet_card(
+        points_balance=240, stamp_count=0, customer__first_name="Lena", customer__last_name="Schmit"
+    )
 
     claims = _claims(wallet_save_url(card), wallet_key)
 
@@ -40,15 +41,19 @@ def test_save_url_is_a_jwt_signed_by_the_service_account(wallet, wallet_key, cre
     assert obj["state"] == "ACTIVE"
     assert obj["accountId"] == card.card_number
     assert obj["accountName"] == "Lena Schmit"
-    assert obj["barcode"] == {"type": "QR_CODE", "value": card.card_number,
-                              "alternateText": card.card_number}
+    assert obj["barcode"] == {
+        "type": "QR_CODE",
+        "value": card.card_number,
+        "alternateText": card.card_number,
+    }
     assert obj["loyaltyPoints"]["balance"] == {"int": 240}
     # What Google would receive in the JWT is a valid LoyaltyObject.
     assert validate(obj, "LoyaltyObject") == []
 
 
-def test_save_url_signed_by_another_key_does_not_verify(wallet, wallet_key, create_wallet_card,
-                                                        tmp_path):
+def test_save_url_signed_by_another_key_does_not_verify(
+    wallet, wallet_key, create_wallet_card, tmp_path
+):
     other = fixtures.make_service_account_key(tmp_path)
     url = wallet_save_url(create_wallet_card())
     token = url.rsplit("/", 1)[1]
@@ -57,10 +62,12 @@ def test_save_url_signed_by_another_key_does_not_verify(wallet, wallet_key, crea
 
 
 def test_hybrid_card_shows_stamps_as_secondary_points(
-        wallet, wallet_key, create_wallet_program, create_wallet_card):
+    wallet, wallet_key, create_wallet_program, create_wallet_card
+):
     program = create_wallet_program(kind=ProgramKind.HYBRID)
-    card = create_wallet_card(program=program, points_balance=55, stamp_count=7,
-                              customer__preferred_locale="en")
+    card = create_wallet_card(
+        program=program, points_balance=55, stamp_count=7, customer__preferred_locale="en"
+    )
 
     [obj] = _claims(wallet_save_url(card), wallet_key)["payload"]["loyaltyObjects"]
 
@@ -70,8 +77,9 @@ def test_hybrid_card_shows_stamps_as_secondary_points(
     assert obj["secondaryLoyaltyPoints"]["label"] == "Stamps"
 
 
-def test_stamps_only_card_puts_stamps_in_the_main_slot(wallet, wallet_key, create_wallet_program,
-                                                       create_wallet_card):
+def test_stamps_only_card_puts_stamps_in_the_main_slot(
+    wallet, wallet_key, create_wallet_program, create_wallet_card
+):
     program = create_wallet_program(kind=ProgramKind.STAMPS)
     card = create_wallet_card(program=program, stamp_count=4)
 

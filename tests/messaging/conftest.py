@@ -46,8 +46,9 @@ class CollectingHandler:
     ehlo_count: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
-                          responses: list[str]) -> list[str]:
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
         with self.lock:
             self.ehlo_count += 1
         session.host_name = hostname
@@ -56,8 +57,7 @@ class CollectingHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                          parsed))  # type: ignore[arg-type]
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]
         return "250 Message accepted for delivery"
 
 
@@ -125,23 +125,34 @@ def seeded_templates(session: Any) -> None:
 @pytest.fixture
 def shop(create_merchant: Any, create_store: Any) -> tuple[Merchant, Store]:
     """A merchant whose name needs encoding in a header, and its store."""
-    merchant = create_merchant(name="Pâtisserie Ëlsa & Fils", slug="patisserie-elsa",
-                               contact_email="bonjour@elsa.example.lu", default_locale="fr")
-    store = create_store(merchant=merchant, name="Ettelbréck", slug="ettelbreck",
-                         default_locale="fr")
+    merchant = create_merchant(
+        name="Pâtisserie Ëlsa & Fils",
+        slug="patisserie-elsa",
+        contact_email="bonjour@elsa.example.lu",
+        default_locale="fr",
+    )
+    store = create_store(
+        merchant=merchant, name="Ettelbréck", slug="ettelbreck", default_locale="fr"
+    )
     return merchant, store
 
 
 @pytest.fixture
-def make_loyalty_card(create_customer: Any, shop: tuple[Merchant, Store]
-                      ) -> Callable[..., LoyaltyCard]:
+def make_loyalty_card(
+    create_customer: Any, shop: tuple[Merchant, Store]
+) -> Callable[..., LoyaltyCard]:
     """A card of the shop's program for a customer speaking ``locale``."""
     merchant, store = shop
     counter = iter(range(1, 10_000))
     programs: dict[ProgramKind, LoyaltyProgram] = {}
 
-    def make(locale: str = "en", *, kind: ProgramKind = ProgramKind.HYBRID,
-             points_balance: int = 1250, first_name: str = "Léa") -> LoyaltyCard:
+    def make(
+        locale: str = "en",
+        *,
+        kind: ProgramKind = ProgramKind.HYBRID,
+        points_balance: int = 1250,
+        first_name: str = "Léa",
+    ) -> LoyaltyCard:
         program = programs.get(kind)
         if program is None:
             # Only one program may be active per merchant: earlier ones are switched off.
@@ -149,20 +160,35 @@ def make_loyalty_card(create_customer: Any, shop: tuple[Merchant, Store]
                 other.is_active = False
             db.session.flush()
             program = LoyaltyProgram(
-                merchant=merchant, kind=kind, name="Club Ëlsa", welcome_bonus_points=150,
-                points_per_euro=Decimal("1.00"), stamps_target=8,
-                stamps_reward_description="une tarte offerte", points_expiry_days=365,
+                merchant=merchant,
+                kind=kind,
+                name="Club Ëlsa",
+                welcome_bonus_points=150,
+                points_per_euro=Decimal("1.00"),
+                stamps_target=8,
+                stamps_reward_description="une tarte offerte",
+                points_expiry_days=365,
                 brand_color="#8b1f4f",
             )
             db.session.add(program)
             programs[kind] = program
         n = next(counter)
-        customer = create_customer(merchant=merchant, first_name=first_name,
-                                   last_name="Hoffmann", preferred_locale=locale,
-                                   email=f"lea{n}@example.lu")
-        card = LoyaltyCard(merchant=merchant, customer=customer, program=program,
-                           card_number=f"400012345678{n:01d}", enrolled_at_store=store,
-                           points_balance=points_balance, stamp_count=8)
+        customer = create_customer(
+            merchant=merchant,
+            first_name=first_name,
+            last_name="Hoffmann",
+            preferred_locale=locale,
+            email=f"lea{n}@example.lu",
+        )
+        card = LoyaltyCard(
+            merchant=merchant,
+            customer=customer,
+            program=program,
+            card_number=f"400012345678{n:01d}",
+            enrolled_at_store=store,
+            points_balance=points_balance,
+            stamp_count=8,
+        )
         db.session.add(card)
         db.session.flush()
         return card

@@ -33,8 +33,9 @@ def platform_templates(code: str = CODE) -> dict[str, EmailTemplate]:
     return rows
 
 
-def email_log(store, recipient: str = "anna@example.lu", status: EmailStatus = EmailStatus.SENT,
-              **kwargs) -> EmailLog:
+def email_log(
+    store, recipient: str = "anna@example.lu", status: EmailStatus = EmailStatus.SENT, **kwargs
+) -> EmailLog:
     """A log row of ``store`` as the send task leaves it."""
     values = {
         "merchant_id": store.merchant_id,
@@ -56,7 +57,10 @@ def email_log(store, recipient: str = "anna@example.lu", status: EmailStatus = E
     return row
 
 
-def draft(subject: str = "Hallo {{ customer_first_name }}",
-          body_html: str = "<p>Willkommen bei {{ program_name }}</p>", body_text: str = "",
-          action: str = "save") -> dict[str, str]:
+def draft(
+    subject: str = "Hallo {{ customer_first_name }}",
+    body_html: str = "<p>Willkommen bei {{ program_name }}</p>",
+    body_text: str = "",
+    action: str = "save",
+) -> dict[str, str]:
     return {"subject": subject, "body_html": body_html, "body_text": body_text, "action": action}

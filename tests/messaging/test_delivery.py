@@ -20,7 +20,8 @@ pytestmark = pytest.mark.usefixtures("seeded_templates")
 
 
 def test_nothing_is_sent_before_commit_nor_after_rollback(
-    make_loyalty_card: Callable[..., LoyaltyCard], session: Any,
+    make_loyalty_card: Callable[..., LoyaltyCard],
+    session: Any,
 ) -> None:
     card = make_loyalty_card("en")
     dbmod.commit()
@@ -36,7 +37,8 @@ def test_nothing_is_sent_before_commit_nor_after_rollback(
 
 
 def test_a_retry_after_success_sends_nothing_twice(
-    make_loyalty_card: Callable[..., LoyaltyCard], session: Any,
+    make_loyalty_card: Callable[..., LoyaltyCard],
+    session: Any,
 ) -> None:
     row = loyalty_notifications.points_expired(make_loyalty_card("de").id, 40)
     dbmod.commit()
@@ -53,7 +55,8 @@ def test_a_retry_after_success_sends_nothing_twice(
 
 
 def test_the_log_keeps_what_was_sent(
-    make_loyalty_card: Callable[..., LoyaltyCard], session: Any,
+    make_loyalty_card: Callable[..., LoyaltyCard],
+    session: Any,
 ) -> None:
     card = make_loyalty_card("fr")
     row = loyalty_notifications.welcome_bonus(card.id, 150)
@@ -72,20 +75,29 @@ def test_the_log_keeps_what_was_sent(
 
 def test_variables_not_declared_by_the_code_are_refused(session: Any) -> None:
     with pytest.raises(ValueError, match="password"):
-        send("loyalty_enrollment", recipient="a@example.lu", locale="en",
-             context={"password": "x"})
+        send("loyalty_enrollment", recipient="a@example.lu", locale="en", context={"password": "x"})
 
 
 def test_wallet_button_only_when_there_is_a_wallet_link(
-    make_loyalty_card: Callable[..., LoyaltyCard], session: Any,
+    make_loyalty_card: Callable[..., LoyaltyCard],
+    session: Any,
 ) -> None:
     card = make_loyalty_card("en")
-    send("loyalty_enrollment", recipient="a@example.lu", locale="en",
-         merchant_id=card.merchant_id, store_id=card.enrolled_at_store_id,
-         context={"customer_first_name": "Léa", "merchant_name": "Ëlsa",
-                  "program_name": "Club", "card_url": "https://x.lu/card/1",
-                  "wallet_url": "https://pay.google.com/gp/v/save/abc",
-                  "brand_color": "#123456"})
+    send(
+        "loyalty_enrollment",
+        recipient="a@example.lu",
+        locale="en",
+        merchant_id=card.merchant_id,
+        store_id=card.enrolled_at_store_id,
+        context={
+            "customer_first_name": "Léa",
+            "merchant_name": "Ëlsa",
+            "program_name": "Club",
+            "card_url": "https://x.lu/card/1",
+            "wallet_url": "https://pay.google.com/gp/v/save/abc",
+            "brand_color": "#123456",
+        },
+    )
     dbmod.commit()
 
     html = outbox[0].get_body(("html",)).get_content()

@@ -26,12 +26,14 @@ def _enroll_and_send(card: LoyaltyCard) -> str:
 
 
 def test_an_edited_template_is_used_by_the_very_next_send(
-    make_loyalty_card: Callable[..., LoyaltyCard], session: Any,
+    make_loyalty_card: Callable[..., LoyaltyCard],
+    session: Any,
 ) -> None:
     card = make_loyalty_card("en")
     first = _enroll_and_send(card)
-    template = session.scalars(select(EmailTemplate).filter_by(
-        code="loyalty_enrollment", locale="en")).one()
+    template = session.scalars(
+        select(EmailTemplate).filter_by(code="loyalty_enrollment", locale="en")
+    ).one()
 
     template.subject = "Fresh subject for {{ customer_first_name }}"
     dbmod.commit()
@@ -41,32 +43,44 @@ def test_an_edited_template_is_used_by_the_very_next_send(
 
 
 def test_a_new_override_and_a_deactivated_template_apply_at_once(
-    make_loyalty_card: Callable[..., LoyaltyCard], session: Any,
+    make_loyalty_card: Callable[..., LoyaltyCard],
+    session: Any,
 ) -> None:
     card = make_loyalty_card("de")
     assert _enroll_and_send(card).startswith("Willkommen")
 
-    override = StoreEmailTemplate(merchant_id=card.merchant_id,
-                                  store_id=card.enrolled_at_store_id,
-                                  code="loyalty_enrollment", locale="de",
-                                  subject="Nur hier", body_html="<p>Nur hier</p>", body_text="")
+    override = StoreEmailTemplate(
+        merchant_id=card.merchant_id,
+        store_id=card.enrolled_at_store_id,
+        code="loyalty_enrollment",
+        locale="de",
+        subject="Nur hier",
+        body_html="<p>Nur hier</p>",
+        body_text="",
+    )
     session.add(override)
     dbmod.commit()
     assert _enroll_and_send(card) == "Nur hier"
 
     session.delete(override)
-    session.scalars(select(EmailTemplate).filter_by(
-        code="loyalty_enrollment", locale="de")).one().is_active = False
+    session.scalars(
+        select(EmailTemplate).filter_by(code="loyalty_enrollment", locale="de")
+    ).one().is_active = False
     dbmod.commit()
     # German is off, the store speaks French: the French platform template.
     assert _enroll_and_send(card).startswith("Bienvenue")
 
 
 def test_the_message_on_the_wire_is_crlf_7bit_and_names_the_merchant() -> None:
-    message = build_mime(from_name="Pâtisserie Ëlsa & Fils", mail_from="loyalty@platform.lu",
-                         to="lea@example.lu", reply_to="bonjour@elsa.lu",
-                         subject="Bienvenue dans Club Ëlsa, Léa\u00a0!" + " très long" * 10,
-                         body_text="Bonjour Léa\n", body_html="<p>Bonjour Léa</p>\n")
+    message = build_mime(
+        from_name="Pâtisserie Ëlsa & Fils",
+        mail_from="loyalty@platform.lu",
+        to="lea@example.lu",
+        reply_to="bonjour@elsa.lu",
+        subject="Bienvenue dans Club Ëlsa, Léa\u00a0!" + " très long" * 10,
+        body_text="Bonjour Léa\n",
+        body_html="<p>Bonjour Léa</p>\n",
+    )
 
     data = message_bytes(message)
     parsed = message_from_bytes(data, policy=policy.default)
@@ -83,6 +97,12 @@ def test_the_message_on_the_wire_is_crlf_7bit_and_names_the_merchant() -> None:
 
 def test_a_line_break_in_a_header_value_is_refused() -> None:
     with pytest.raises(ValueError, match="line break"):
-        build_mime(from_name="Ëlsa", mail_from="loyalty@platform.lu",
-                   to="lea@example.lu\r\nBcc: everyone@example.lu", reply_to=None,
-                   subject="Hi", body_text="x", body_html="<p>x</p>")
+        build_mime(
+            from_name="Ëlsa",
+            mail_from="loyalty@platform.lu",
+            to="lea@example.lu\r\nBcc: everyone@example.lu",
+            reply_to=None,
+            subject="Hi",
+            body_text="x",
+            body_html="<p>x</p>",
+        )

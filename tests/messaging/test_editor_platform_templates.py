@@ -18,15 +18,20 @@ def templates(session):
 
 
 def form(template, **changes):
-    data = {"subject": template.subject, "body_html": template.body_html,
-            "body_text": template.body_text, "description": template.description,
-            "is_active": "y"}
+    data = {
+        "subject": template.subject,
+        "body_html": template.body_html,
+        "body_text": template.body_text,
+        "description": template.description,
+        "is_active": "y",
+    }
     data.update(changes)
     return data
 
 
 def test_merchant_admin_reads_platform_templates_but_cannot_edit(
-        client, login_as, merchant_admin, templates, session):
+    client, login_as, merchant_admin, templates, session
+):
     de = templates["de"]
     login_as(merchant_admin)
     listing = client.get(f"{BASE}/")
@@ -50,7 +55,8 @@ def test_store_staff_read_them_too(client, login_as, store_staff, templates):
 
 
 def test_platform_admin_edit_is_validated_inline_with_line_and_input_kept(
-        client, login_as, platform_admin, templates, session):
+    client, login_as, platform_admin, templates, session
+):
     de = templates["de"]
     login_as(platform_admin)
     body = "<p>Hallo</p>\n<p>{{ customer_first_name.__class__ }}</p>"

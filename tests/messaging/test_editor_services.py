@@ -17,12 +17,14 @@ def templates(session):
 
 
 def save(user, store, subject, html="<p>{{ customer_first_name }}</p>", text=""):
-    return editor.save_override(user, store, CODE, "de", subject=subject, body_html=html,
-                                body_text=text)
+    return editor.save_override(
+        user, store, CODE, "de", subject=subject, body_html=html, body_text=text
+    )
 
 
 def test_every_save_keeps_a_version_and_restore_brings_back_older_content(
-        templates, merchant_admin, dummy_store, session):
+    templates, merchant_admin, dummy_store, session
+):
     override = save(merchant_admin, dummy_store, "Erste Fassung")
     save(merchant_admin, dummy_store, "Zweite Fassung")
     assert [v.version for v in override.versions] == [2, 1]
@@ -44,14 +46,18 @@ def test_merchant_id_follows_the_store(templates, platform_admin, dummy_store):
     assert override.versions[0].merchant_id == dummy_store.merchant_id
 
 
-@pytest.mark.parametrize(("subject", "html"), [
-    ("Hallo", "<p>{{ ''.__class__.__mro__ }}</p>"),
-    ("Hallo", "<p>{{ config }}</p>"),
-    ("Hallo {{ secret_key }}", "<p>hi</p>"),
-    ("Hallo", "<p>{{ customer_first_name.__init__.__globals__ }}</p>"),
-])
+@pytest.mark.parametrize(
+    ("subject", "html"),
+    [
+        ("Hallo", "<p>{{ ''.__class__.__mro__ }}</p>"),
+        ("Hallo", "<p>{{ config }}</p>"),
+        ("Hallo {{ secret_key }}", "<p>hi</p>"),
+        ("Hallo", "<p>{{ customer_first_name.__init__.__globals__ }}</p>"),
+    ],
+)
 def test_sandbox_escapes_and_unknown_variables_are_refused_at_save(
-        templates, merchant_admin, dummy_store, session, subject, html):
+    templates, merchant_admin, dummy_store, session, subject, html
+):
     with pytest.raises(editor.TemplateRejected) as caught:
         save(merchant_admin, dummy_store, subject, html)
     assert caught.value.problems
@@ -69,7 +75,8 @@ def test_reset_falls_back_to_the_platform_template(templates, merchant_admin, du
 
 
 def test_another_merchants_store_and_version_are_out_of_scope(
-        templates, merchant_admin, platform_admin, create_store):
+    templates, merchant_admin, platform_admin, create_store
+):
     foreign = create_store()
     with pytest.raises(editor.NotInScope):
         save(merchant_admin, foreign, "Hallo")
@@ -82,8 +89,9 @@ def test_another_merchants_store_and_version_are_out_of_scope(
         editor.store_for(merchant_admin, foreign.id)
 
 
-def test_store_staff_edit_only_their_stores(templates, store_staff, dummy_store, create_store,
-                                            create_staff_user, dummy_merchant):
+def test_store_staff_edit_only_their_stores(
+    templates, store_staff, dummy_store, create_store, create_staff_user, dummy_merchant
+):
     sister = create_store(merchant=dummy_merchant, name="Gare")
     assert editor.stores_for(store_staff) == [dummy_store]
     save(store_staff, dummy_store, "Hallo")
@@ -95,12 +103,15 @@ def test_store_staff_edit_only_their_stores(templates, store_staff, dummy_store,
 
 def test_unknown_code_or_locale_is_out_of_scope(templates, merchant_admin, dummy_store):
     with pytest.raises(editor.NotInScope):
-        editor.save_override(merchant_admin, dummy_store, "no_such_code", "de",
-                             subject="x", body_html="<p>x</p>")
+        editor.save_override(
+            merchant_admin, dummy_store, "no_such_code", "de", subject="x", body_html="<p>x</p>"
+        )
     with pytest.raises(editor.NotInScope):
-        editor.save_override(merchant_admin, dummy_store, CODE, "it",
-                             subject="x", body_html="<p>x</p>")
+        editor.save_override(
+            merchant_admin, dummy_store, CODE, "it", subject="x", body_html="<p>x</p>"
+        )
     # Staff emails are the platform's: no store overrides them.
     with pytest.raises(editor.NotInScope):
-        editor.save_override(merchant_admin, dummy_store, "staff_invitation", "de",
-                             subject="x", body_html="<p>x</p>")
+        editor.save_override(
+            merchant_admin, dummy_store, "staff_invitation", "de", subject="x", body_html="<p>x</p>"
+        )

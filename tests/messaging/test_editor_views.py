@@ -23,11 +23,13 @@ def edit_url(store, locale="de"):
     return f"{BASE}/{store.id}/{CODE}/{locale}/"
 
 
-def test_overview_lists_codes_and_locales_of_own_stores(client, login_as, merchant_admin,
-                                                        dummy_store, create_store, templates):
+def test_overview_lists_codes_and_locales_of_own_stores(
+    client, login_as, merchant_admin, dummy_store, create_store, templates
+):
     foreign = create_store(name="Elsewhere Shop")
-    editor.save_override(merchant_admin, dummy_store, CODE, "de", subject="Hallo",
-                         body_html="<p>Hallo</p>")
+    editor.save_override(
+        merchant_admin, dummy_store, CODE, "de", subject="Hallo", body_html="<p>Hallo</p>"
+    )
     login_as(merchant_admin)
     page = client.get(f"{BASE}/")
     assert page.status_code == 200
@@ -40,7 +42,8 @@ def test_overview_lists_codes_and_locales_of_own_stores(client, login_as, mercha
 
 
 def test_editor_shows_platform_version_variables_and_sandboxed_preview(
-        client, login_as, merchant_admin, dummy_store, templates):
+    client, login_as, merchant_admin, dummy_store, templates
+):
     login_as(merchant_admin)
     page = client.get(edit_url(dummy_store))
     assert page.status_code == 200
@@ -55,7 +58,8 @@ def test_editor_shows_platform_version_variables_and_sandboxed_preview(
 
 
 def test_save_with_a_syntax_error_shows_the_line_and_keeps_the_input(
-        client, login_as, merchant_admin, dummy_store, templates, session):
+    client, login_as, merchant_admin, dummy_store, templates, session
+):
     login_as(merchant_admin)
     body = "<p>Hallo</p>\n<p>{{ customer_first_name </p>"
     page = client.post(edit_url(dummy_store), data=draft(body_html=body))
@@ -66,10 +70,12 @@ def test_save_with_a_syntax_error_shows_the_line_and_keeps_the_input(
     assert session.query(StoreEmailTemplate).count() == 0
 
 
-@pytest.mark.parametrize("body", ["<p>{{ ''.__class__.__mro__ }}</p>", "<p>{{ config }}</p>",
-                                  "<p>{{ password }}</p>"])
-def test_sandbox_escapes_are_refused_at_save(client, login_as, merchant_admin, dummy_store,
-                                             templates, session, body):
+@pytest.mark.parametrize(
+    "body", ["<p>{{ ''.__class__.__mro__ }}</p>", "<p>{{ config }}</p>", "<p>{{ password }}</p>"]
+)
+def test_sandbox_escapes_are_refused_at_save(
+    client, login_as, merchant_admin, dummy_store, templates, session, body
+):
     login_as(merchant_admin)
     page = client.post(edit_url(dummy_store), data=draft(body_html=body))
     assert page.status_code == 200
@@ -78,7 +84,8 @@ def test_sandbox_escapes_are_refused_at_save(client, login_as, merchant_admin, d
 
 
 def test_saves_are_listed_as_versions_and_restore_brings_back_the_older_one(
-        client, login_as, merchant_admin, dummy_store, templates, session):
+    client, login_as, merchant_admin, dummy_store, templates, session
+):
     login_as(merchant_admin)
     assert client.post(edit_url(dummy_store), data=draft(subject="Eins")).status_code == 302
     assert client.post(edit_url(dummy_store), data=draft(subject="Zwei")).status_code == 302
@@ -98,8 +105,9 @@ def test_saves_are_listed_as_versions_and_restore_brings_back_the_older_one(
     assert 'value="Eins"' in page.text
 
 
-def test_preview_json_renders_the_draft_or_lists_problems(client, login_as, merchant_admin,
-                                                          dummy_store, templates):
+def test_preview_json_renders_the_draft_or_lists_problems(
+    client, login_as, merchant_admin, dummy_store, templates
+):
     login_as(merchant_admin)
     url = f"{edit_url(dummy_store)}preview"
     ok = client.post(url, data=draft(subject="Hallo {{ customer_first_name }}")).get_json()
@@ -115,20 +123,25 @@ def test_preview_json_renders_the_draft_or_lists_problems(client, login_as, merc
     assert "nope" in bad["problems"][0]["message"]
 
 
-def test_preview_button_without_javascript_renders_the_draft(client, login_as, merchant_admin,
-                                                             dummy_store, templates, session):
+def test_preview_button_without_javascript_renders_the_draft(
+    client, login_as, merchant_admin, dummy_store, templates, session
+):
     login_as(merchant_admin)
-    page = client.post(edit_url(dummy_store),
-                       data=draft(body_html="<p>Neu: {{ store_name }}</p>", action="preview"))
+    page = client.post(
+        edit_url(dummy_store),
+        data=draft(body_html="<p>Neu: {{ store_name }}</p>", action="preview"),
+    )
     assert page.status_code == 200
     assert "Neu: Kirchberg" in html.unescape(page.text)
     assert session.query(StoreEmailTemplate).count() == 0
 
 
 def test_reset_asks_for_confirmation_then_deletes_the_override(
-        client, login_as, merchant_admin, dummy_store, templates, session):
-    editor.save_override(merchant_admin, dummy_store, CODE, "de", subject="Eigen",
-                         body_html="<p>Eigen</p>")
+    client, login_as, merchant_admin, dummy_store, templates, session
+):
+    editor.save_override(
+        merchant_admin, dummy_store, CODE, "de", subject="Eigen", body_html="<p>Eigen</p>"
+    )
     login_as(merchant_admin)
     url = f"{edit_url(dummy_store)}reset"
     confirm = client.get(url)
@@ -141,12 +154,15 @@ def test_reset_asks_for_confirmation_then_deletes_the_override(
     assert 'value="Willkommen bei {{ program_name }}"' in page.text
 
 
-def test_send_me_a_test_mails_the_draft_to_the_editor(client, login_as, merchant_admin,
-                                                      dummy_store, templates, session):
+def test_send_me_a_test_mails_the_draft_to_the_editor(
+    client, login_as, merchant_admin, dummy_store, templates, session
+):
     clear_outbox()
     login_as(merchant_admin)
-    page = client.post(edit_url(dummy_store),
-                       data=draft(subject="Test {{ customer_first_name }}", action="send_test"))
+    page = client.post(
+        edit_url(dummy_store),
+        data=draft(subject="Test {{ customer_first_name }}", action="send_test"),
+    )
     assert page.status_code == 200
     assert "A test message was sent to owner@merchant.example" in page.text
     log = session.query(EmailLog).one()
@@ -162,10 +178,12 @@ def test_send_me_a_test_mails_the_draft_to_the_editor(client, login_as, merchant
 
 
 def test_another_merchants_store_override_and_versions_answer_404(
-        client, login_as, merchant_admin, platform_admin, create_store, templates):
+    client, login_as, merchant_admin, platform_admin, create_store, templates
+):
     foreign = create_store()
-    override = editor.save_override(platform_admin, foreign, CODE, "de", subject="Fremd",
-                                    body_html="<p>Fremd</p>")
+    override = editor.save_override(
+        platform_admin, foreign, CODE, "de", subject="Fremd", body_html="<p>Fremd</p>"
+    )
     version_id = override.versions[0].id
     login_as(merchant_admin)
     url = edit_url(foreign)
@@ -179,17 +197,20 @@ def test_another_merchants_store_override_and_versions_answer_404(
 
 
 def test_a_foreign_version_id_under_own_store_answers_404(
-        client, login_as, merchant_admin, platform_admin, dummy_store, create_store, templates):
+    client, login_as, merchant_admin, platform_admin, dummy_store, create_store, templates
+):
     foreign = create_store()
-    override = editor.save_override(platform_admin, foreign, CODE, "de", subject="Fremd",
-                                    body_html="<p>Fremd</p>")
+    override = editor.save_override(
+        platform_admin, foreign, CODE, "de", subject="Fremd", body_html="<p>Fremd</p>"
+    )
     login_as(merchant_admin)
     url = f"{edit_url(dummy_store)}restore/{override.versions[0].id}"
     assert client.post(url).status_code == 404
 
 
-def test_store_staff_edit_only_their_stores(client, login_as, store_staff, dummy_store,
-                                            dummy_merchant, create_store, templates):
+def test_store_staff_edit_only_their_stores(
+    client, login_as, store_staff, dummy_store, dummy_merchant, create_store, templates
+):
     sister = create_store(merchant=dummy_merchant, name="Gare")
     login_as(store_staff)
     listing = client.get(f"{BASE}/")
@@ -201,8 +222,9 @@ def test_store_staff_edit_only_their_stores(client, login_as, store_staff, dummy
     assert client.post(edit_url(sister), data=draft()).status_code == 404
 
 
-def test_platform_admin_picks_any_merchants_store(client, login_as, platform_admin, dummy_store,
-                                                  create_store, templates):
+def test_platform_admin_picks_any_merchants_store(
+    client, login_as, platform_admin, dummy_store, create_store, templates
+):
     other = create_store(name="Elsewhere Shop")
     login_as(platform_admin)
     listing = client.get(f"{BASE}/?store_id={other.id}")

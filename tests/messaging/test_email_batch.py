@@ -18,7 +18,8 @@ pytestmark = pytest.mark.usefixtures("seeded_templates")
 
 
 def test_a_batch_logs_both_emails_and_sends_them_after_the_commit(
-    make_loyalty_card: Callable[..., LoyaltyCard], session: Any,
+    make_loyalty_card: Callable[..., LoyaltyCard],
+    session: Any,
 ) -> None:
     card = make_loyalty_card("fr")
     with loyalty_notifications.batch():
@@ -34,11 +35,14 @@ def test_a_batch_logs_both_emails_and_sends_them_after_the_commit(
     assert len(outbox) == 2
     rows = session.scalars(select(EmailLog).order_by(EmailLog.id)).all()
     assert [(r.code, r.status) for r in rows] == [
-        ("loyalty_enrollment", EmailStatus.SENT), ("loyalty_welcome_bonus", EmailStatus.SENT)]
+        ("loyalty_enrollment", EmailStatus.SENT),
+        ("loyalty_welcome_bonus", EmailStatus.SENT),
+    ]
 
 
 def test_a_batch_that_fails_sends_nothing(
-    make_loyalty_card: Callable[..., LoyaltyCard], session: Any,
+    make_loyalty_card: Callable[..., LoyaltyCard],
+    session: Any,
 ) -> None:
     card = make_loyalty_card("en")
     dbmod.commit()

@@ -20,10 +20,15 @@ def foreign_log(create_store):
 
 
 def test_list_shows_own_rows_with_localized_status_and_truncated_error(
-        client, login_as, merchant_admin, dummy_store, foreign_log):
+    client, login_as, merchant_admin, dummy_store, foreign_log
+):
     email_log(dummy_store, recipient="anna@example.lu")
-    email_log(dummy_store, recipient="ben@example.lu", status=EmailStatus.FAILED,
-              last_error="SMTP 451 " + "temporary failure " * 20)
+    email_log(
+        dummy_store,
+        recipient="ben@example.lu",
+        status=EmailStatus.FAILED,
+        last_error="SMTP 451 " + "temporary failure " * 20,
+    )
     login_as(merchant_admin)
     page = client.get(f"{BASE}/")
     assert page.status_code == 200
@@ -37,7 +42,8 @@ def test_list_shows_own_rows_with_localized_status_and_truncated_error(
 
 
 def test_filters_by_status_and_store_options_are_scoped(
-        client, login_as, merchant_admin, dummy_store, foreign_log):
+    client, login_as, merchant_admin, dummy_store, foreign_log
+):
     email_log(dummy_store, recipient="anna@example.lu")
     email_log(dummy_store, recipient="ben@example.lu", status=EmailStatus.FAILED)
     login_as(merchant_admin)
@@ -52,10 +58,12 @@ def test_filters_by_status_and_store_options_are_scoped(
 
 
 def test_search_by_recipient_and_filter_by_date(client, login_as, merchant_admin, dummy_store):
-    email_log(dummy_store, recipient="anna@example.lu",
-              created_at=datetime(2025, 3, 10, 9, 0, tzinfo=UTC))
-    email_log(dummy_store, recipient="ben@example.lu",
-              created_at=datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
+    email_log(
+        dummy_store, recipient="anna@example.lu", created_at=datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
+    )
+    email_log(
+        dummy_store, recipient="ben@example.lu", created_at=datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
+    )
     login_as(merchant_admin)
     found = client.get(f"{BASE}/?search=anna")
     assert "anna@example.lu" in found.text
@@ -65,8 +73,9 @@ def test_search_by_recipient_and_filter_by_date(client, login_as, merchant_admin
     assert "ben@example.lu" not in march.text
 
 
-def test_details_show_the_rendered_message_in_a_sandboxed_frame(client, login_as,
-                                                                merchant_admin, dummy_store):
+def test_details_show_the_rendered_message_in_a_sandboxed_frame(
+    client, login_as, merchant_admin, dummy_store
+):
     row = email_log(dummy_store, body_html="<p>Anna, <b>welcome</b>.</p><script>x()</script>")
     login_as(merchant_admin)
     page = client.get(f"{BASE}/details/?id={row.id}")
@@ -79,8 +88,7 @@ def test_details_show_the_rendered_message_in_a_sandboxed_frame(client, login_as
     assert "Anna, welcome." in page.text
 
 
-def test_another_merchants_log_answers_404(client, login_as, merchant_admin, foreign_log,
-                                           session):
+def test_another_merchants_log_answers_404(client, login_as, merchant_admin, foreign_log, session):
     login_as(merchant_admin)
     assert client.get(f"{BASE}/details/?id={foreign_log.id}").status_code == 404
     assert client.post(f"{BASE}/resend/", data={"id": foreign_log.id}).status_code == 404
@@ -90,8 +98,9 @@ def test_another_merchants_log_answers_404(client, login_as, merchant_admin, for
     assert session.query(EmailLog).count() == before
 
 
-def test_resend_creates_a_new_log_and_the_message_arrives(client, login_as, merchant_admin,
-                                                          dummy_store, session):
+def test_resend_creates_a_new_log_and_the_message_arrives(
+    client, login_as, merchant_admin, dummy_store, session
+):
     platform_templates()
     original = email_log(dummy_store, recipient="anna@example.lu")
     clear_outbox()
@@ -105,21 +114,24 @@ def test_resend_creates_a_new_log_and_the_message_arrives(client, login_as, merc
     assert outbox[0]["Subject"] == "Welcome to Rewards"
 
 
-def test_bulk_resend_only_touches_own_rows(client, login_as, merchant_admin, dummy_store,
-                                           foreign_log, session):
+def test_bulk_resend_only_touches_own_rows(
+    client, login_as, merchant_admin, dummy_store, foreign_log, session
+):
     platform_templates()
     mine = email_log(dummy_store, recipient="anna@example.lu")
     clear_outbox()
     login_as(merchant_admin)
-    client.post(f"{BASE}/action/",
-                data={"action": "resend", "rowid": [str(mine.id), str(foreign_log.id)]})
+    client.post(
+        f"{BASE}/action/", data={"action": "resend", "rowid": [str(mine.id), str(foreign_log.id)]}
+    )
     assert session.query(EmailLog).filter(EmailLog.resent_from_id == mine.id).count() == 1
     assert session.query(EmailLog).filter(EmailLog.resent_from_id == foreign_log.id).count() == 0
     assert [m["To"] for m in outbox] == ["anna@example.lu"]
 
 
-def test_store_staff_see_only_their_stores_rows(client, login_as, store_staff, dummy_store,
-                                                dummy_merchant, create_store):
+def test_store_staff_see_only_their_stores_rows(
+    client, login_as, store_staff, dummy_store, dummy_merchant, create_store
+):
     sister = create_store(merchant=dummy_merchant, name="Gare")
     email_log(dummy_store, recipient="anna@example.lu")
     hidden = email_log(sister, recipient="gare@example.lu")
@@ -130,8 +142,7 @@ def test_store_staff_see_only_their_stores_rows(client, login_as, store_staff, d
     assert client.get(f"{BASE}/details/?id={hidden.id}").status_code == 404
 
 
-def test_csv_export_holds_own_rows_only(client, login_as, merchant_admin, dummy_store,
-                                        foreign_log):
+def test_csv_export_holds_own_rows_only(client, login_as, merchant_admin, dummy_store, foreign_log):
     email_log(dummy_store, recipient="anna@example.lu", status=EmailStatus.FAILED)
     login_as(merchant_admin)
     export = client.get(f"{BASE}/export/csv/")
@@ -142,13 +153,19 @@ def test_csv_export_holds_own_rows_only(client, login_as, merchant_admin, dummy_
     assert "stranger@example.lu" not in export.text
 
 
-def test_resending_a_test_message_sends_the_same_draft_again(client, login_as, merchant_admin,
-                                                             dummy_store, session):
+def test_resending_a_test_message_sends_the_same_draft_again(
+    client, login_as, merchant_admin, dummy_store, session
+):
     platform_templates()
     login_as(merchant_admin)
-    client.post(f"/admin/email-templates/{dummy_store.id}/loyalty_enrollment/de/",
-                data={"subject": "Entwurf {{ customer_first_name }}",
-                      "body_html": "<p>Nur ein Entwurf</p>", "action": "send_test"})
+    client.post(
+        f"/admin/email-templates/{dummy_store.id}/loyalty_enrollment/de/",
+        data={
+            "subject": "Entwurf {{ customer_first_name }}",
+            "body_html": "<p>Nur ein Entwurf</p>",
+            "action": "send_test",
+        },
+    )
     test_log = session.query(EmailLog).one()
     clear_outbox()
     client.post(f"{BASE}/resend/", data={"id": test_log.id})

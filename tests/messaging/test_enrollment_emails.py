@@ -21,18 +21,26 @@ pytestmark = pytest.mark.usefixtures("seeded_templates")
 @pytest.fixture
 def program(shop: tuple[Merchant, Store]) -> Any:
     merchant, _ = shop
-    return create_program(merchant, kind=ProgramKind.POINTS, name="Club Ëlsa",
-                          welcome_bonus_points=150)
+    return create_program(
+        merchant, kind=ProgramKind.POINTS, name="Club Ëlsa", welcome_bonus_points=150
+    )
 
 
 def _data(email: str = "lea@example.lu", locale: str = "lb") -> EnrollmentData:
-    return EnrollmentData(email=email, first_name="Léa", last_name="Hoffmann", locale=locale,
-                          marketing_consent=False, accept_terms=True)
+    return EnrollmentData(
+        email=email,
+        first_name="Léa",
+        last_name="Hoffmann",
+        locale=locale,
+        marketing_consent=False,
+        accept_terms=True,
+    )
 
 
 @pytest.mark.usefixtures("program")
-def test_enrollment_sends_both_emails_after_commit(shop: tuple[Merchant, Store],
-                                                   session: Any) -> None:
+def test_enrollment_sends_both_emails_after_commit(
+    shop: tuple[Merchant, Store], session: Any
+) -> None:
     _, store = shop
     result = enroll_customer(store, _data())
 
@@ -57,8 +65,7 @@ def test_enrollment_sends_both_emails_after_commit(shop: tuple[Merchant, Store],
 
 
 @pytest.mark.usefixtures("program")
-def test_rolled_back_enrollment_sends_nothing(shop: tuple[Merchant, Store],
-                                              session: Any) -> None:
+def test_rolled_back_enrollment_sends_nothing(shop: tuple[Merchant, Store], session: Any) -> None:
     _, store = shop
     enroll_customer(store, _data())
 

@@ -47,6 +47,10 @@ def test_table_layout_email_reads_as_lines() -> None:
 
 
 def test_empty_text_body_is_derived_from_the_rendered_html() -> None:
-    rendered = render_email("Hi", '<p>Hello {{ name }}</p><p><a href="{{ url }}">Card</a></p>',
-                            "", {"name": "Léa", "url": "https://x.lu/c?a=1&b=2"})
+    rendered = render_email(
+        "Hi",
+        '<p>Hello {{ name }}</p><p><a href="{{ url }}">Card</a></p>',
+        "",
+        {"name": "Léa", "url": "https://x.lu/c?a=1&b=2"},
+    )
     assert rendered.body_text == "Hello Léa\n\nCard (https://x.lu/c?a=1&b=2)\n"

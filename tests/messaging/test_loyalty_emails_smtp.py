@@ -45,8 +45,12 @@ SUBJECTS = {
 }
 
 #: A phrase of each language's body, so a message in the wrong language is caught.
-BODY_PHRASE = {"en": "Open my card", "fr": "Voir ma carte", "de": "Meine Karte öffnen",
-               "lb": "Meng Kaart opmaachen"}
+BODY_PHRASE = {
+    "en": "Open my card",
+    "fr": "Voir ma carte",
+    "de": "Meine Karte öffnen",
+    "lb": "Meng Kaart opmaachen",
+}
 
 
 def _notify(code: str, card: LoyaltyCard) -> None:
@@ -74,12 +78,23 @@ def _parts(message: EmailMessage) -> dict[str, str]:
 
 @pytest.mark.usefixtures("seeded_templates")
 @pytest.mark.parametrize("locale", ["en", "fr", "de", "lb"])
-@pytest.mark.parametrize("code", ["loyalty_enrollment", "loyalty_welcome_bonus",
-                                  "loyalty_points_expiring", "loyalty_points_expired",
-                                  "loyalty_reward_ready"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "loyalty_enrollment",
+        "loyalty_welcome_bonus",
+        "loyalty_points_expiring",
+        "loyalty_points_expired",
+        "loyalty_reward_ready",
+    ],
+)
 def test_loyalty_email_arrives_localized_and_complete(
-    code: str, locale: str, smtp_server: Any, use_smtp: Callable[[int], None],
-    make_loyalty_card: Callable[..., LoyaltyCard], session: Any,
+    code: str,
+    locale: str,
+    smtp_server: Any,
+    use_smtp: Callable[[int], None],
+    make_loyalty_card: Callable[..., LoyaltyCard],
+    session: Any,
 ) -> None:
     use_smtp(smtp_server.port)
     card = make_loyalty_card(locale, kind=ProgramKind.HYBRID)
@@ -127,7 +142,8 @@ def test_loyalty_email_arrives_localized_and_complete(
 
 @pytest.mark.usefixtures("seeded_templates")
 def test_one_connection_serves_many_messages(
-    smtp_server: Any, use_smtp: Callable[[int], None],
+    smtp_server: Any,
+    use_smtp: Callable[[int], None],
     make_loyalty_card: Callable[..., LoyaltyCard],
 ) -> None:
     use_smtp(smtp_server.port)
@@ -142,7 +158,8 @@ def test_one_connection_serves_many_messages(
 
 @pytest.mark.usefixtures("seeded_templates")
 def test_a_restarted_server_gets_a_new_connection(
-    smtp_server: Any, use_smtp: Callable[[int], None],
+    smtp_server: Any,
+    use_smtp: Callable[[int], None],
     make_loyalty_card: Callable[..., LoyaltyCard],
 ) -> None:
     use_smtp(smtp_server.port)
@@ -154,5 +171,7 @@ def test_a_restarted_server_gets_a_new_connection(
     dbmod.commit()
 
     assert [m["Subject"] for m in smtp_server.messages] == [
-        "Welcome to Club Ëlsa, Léa!", "Willkommen bei Club Ëlsa, Léa!"]
+        "Welcome to Club Ëlsa, Léa!",
+        "Willkommen bei Club Ëlsa, Léa!",
+    ]
     assert smtp_server.handler.ehlo_count == 2

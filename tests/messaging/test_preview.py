@@ -12,9 +12,15 @@ SUBJECT = "{{ points }} / {{ points_balance }} / {{ expiry_date }}"
 
 
 @pytest.mark.usefixtures("app_ctx")
-@pytest.mark.parametrize(("locale", "balance"), [
-    ("en", "1,250"), ("de", "1.250"), ("fr", "1\u202f250"), ("lb", "1.250"),
-])
+@pytest.mark.parametrize(
+    ("locale", "balance"),
+    [
+        ("en", "1,250"),
+        ("de", "1.250"),
+        ("fr", "1\u202f250"),
+        ("lb", "1.250"),
+    ],
+)
 def test_samples_are_formatted_for_the_language(locale: str, balance: str) -> None:
     rendered = render_preview("loyalty_points_expiring", locale, SUBJECT, "<p>{{ card_url }}</p>")
     points, shown_balance, expiry = rendered.subject.split(" / ")
@@ -26,8 +32,9 @@ def test_samples_are_formatted_for_the_language(locale: str, balance: str) -> No
 
 def test_preview_uses_the_store_and_merchant_names(shop: tuple[Merchant, Store]) -> None:
     _, store = shop
-    rendered = render_preview("loyalty_enrollment", "en", "{{ merchant_name }}",
-                              "<p>{{ store_name }}</p>", store=store)
+    rendered = render_preview(
+        "loyalty_enrollment", "en", "{{ merchant_name }}", "<p>{{ store_name }}</p>", store=store
+    )
     assert rendered.subject == "Pâtisserie Ëlsa & Fils"
     assert rendered.body_html == "<p>Ettelbréck</p>"
 

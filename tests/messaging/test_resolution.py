@@ -21,9 +21,14 @@ CODE = "loyalty_enrollment"
 @pytest.fixture
 def platform(session: Any) -> Callable[..., EmailTemplate]:
     def make(locale: str, *, active: bool = True) -> EmailTemplate:
-        row = EmailTemplate(code=CODE, locale=locale, subject=f"platform {locale}",
-                            body_html=f"<p>platform {locale}</p>", body_text="",
-                            is_active=active)
+        row = EmailTemplate(
+            code=CODE,
+            locale=locale,
+            subject=f"platform {locale}",
+            body_html=f"<p>platform {locale}</p>",
+            body_text="",
+            is_active=active,
+        )
         session.add(row)
         session.flush()
         return row
@@ -34,9 +39,15 @@ def platform(session: Any) -> Callable[..., EmailTemplate]:
 @pytest.fixture
 def override(session: Any) -> Callable[..., StoreEmailTemplate]:
     def make(store: Store, locale: str) -> StoreEmailTemplate:
-        row = StoreEmailTemplate(merchant_id=store.merchant_id, store_id=store.id, code=CODE,
-                                 locale=locale, subject=f"{store.name} {locale}",
-                                 body_html=f"<p>{store.name} {locale}</p>", body_text="")
+        row = StoreEmailTemplate(
+            merchant_id=store.merchant_id,
+            store_id=store.id,
+            code=CODE,
+            locale=locale,
+            subject=f"{store.name} {locale}",
+            body_html=f"<p>{store.name} {locale}</p>",
+            body_text="",
+        )
         session.add(row)
         session.flush()
         return row
@@ -50,7 +61,9 @@ def _subject(store: Store, locale: str) -> str | None:
 
 
 def test_store_override_in_the_recipients_language_wins(
-    shop: tuple[Merchant, Store], platform: Any, override: Any,
+    shop: tuple[Merchant, Store],
+    platform: Any,
+    override: Any,
 ) -> None:
     _, store = shop
     platform("de")
@@ -62,7 +75,10 @@ def test_store_override_in_the_recipients_language_wins(
 
 
 def test_override_in_another_language_or_store_is_not_used(
-    shop: tuple[Merchant, Store], create_store: Any, platform: Any, override: Any,
+    shop: tuple[Merchant, Store],
+    create_store: Any,
+    platform: Any,
+    override: Any,
 ) -> None:
     merchant, store = shop
     other_store = create_store(merchant=merchant, name="Diekirch", slug="diekirch")
@@ -73,7 +89,8 @@ def test_override_in_another_language_or_store_is_not_used(
 
 
 def test_platform_template_in_the_recipients_language(
-    shop: tuple[Merchant, Store], platform: Any,
+    shop: tuple[Merchant, Store],
+    platform: Any,
 ) -> None:
     _, store = shop
     for locale in ("en", "fr", "lb"):
@@ -82,7 +99,8 @@ def test_platform_template_in_the_recipients_language(
 
 
 def test_missing_language_falls_back_to_the_stores_language(
-    shop: tuple[Merchant, Store], platform: Any,
+    shop: tuple[Merchant, Store],
+    platform: Any,
 ) -> None:
     _, store = shop  # the store speaks French
     platform("en")
@@ -110,7 +128,9 @@ def test_no_template_at_all(shop: tuple[Merchant, Store]) -> None:
 
 
 def test_the_email_sent_uses_the_resolved_template(
-    platform: Any, override: Any, make_loyalty_card: Callable[..., LoyaltyCard],
+    platform: Any,
+    override: Any,
+    make_loyalty_card: Callable[..., LoyaltyCard],
     session: Any,
 ) -> None:
     platform("en")

@@ -75,12 +75,19 @@ def test_runaway_expressions_are_refused() -> None:
 
 
 def test_template_that_slipped_in_fails_the_send_not_the_caller(
-    make_loyalty_card: Callable[..., LoyaltyCard], session: Any,
+    make_loyalty_card: Callable[..., LoyaltyCard],
+    session: Any,
 ) -> None:
     # Written straight to the database, as a template saved before validation existed.
-    session.add(EmailTemplate(code=CODE, locale="en", subject="Hi {{ customer_first_name }}",
-                              body_html="<p>{{ customer_first_name.__class__.__mro__ }}</p>",
-                              body_text=""))
+    session.add(
+        EmailTemplate(
+            code=CODE,
+            locale="en",
+            subject="Hi {{ customer_first_name }}",
+            body_html="<p>{{ customer_first_name.__class__.__mro__ }}</p>",
+            body_text="",
+        )
+    )
     row = loyalty_notifications.enrollment(make_loyalty_card("en").id)
 
     dbmod.commit()  # runs the send task inline; nothing may be raised here
@@ -93,10 +100,18 @@ def test_template_that_slipped_in_fails_the_send_not_the_caller(
 
 
 def test_unknown_variable_at_send_time_fails_the_row(
-    make_loyalty_card: Callable[..., LoyaltyCard], session: Any,
+    make_loyalty_card: Callable[..., LoyaltyCard],
+    session: Any,
 ) -> None:
-    session.add(EmailTemplate(code=CODE, locale="en", subject="Hi",
-                              body_html="<p>{{ password_hash }}</p>", body_text=""))
+    session.add(
+        EmailTemplate(
+            code=CODE,
+            locale="en",
+            subject="Hi",
+            body_html="<p>{{ password_hash }}</p>",
+            body_text="",
+        )
+    )
     row = loyalty_notifications.enrollment(make_loyalty_card("en").id)
     dbmod.commit()
 
@@ -107,11 +122,18 @@ def test_unknown_variable_at_send_time_fails_the_row(
 
 
 def test_html_is_escaped_but_text_is_not(
-    make_loyalty_card: Callable[..., LoyaltyCard], session: Any,
+    make_loyalty_card: Callable[..., LoyaltyCard],
+    session: Any,
 ) -> None:
-    session.add(EmailTemplate(code=CODE, locale="en", subject="Hi {{ customer_first_name }}",
-                              body_html="<p>{{ customer_first_name }}</p>",
-                              body_text="Hi {{ customer_first_name }}"))
+    session.add(
+        EmailTemplate(
+            code=CODE,
+            locale="en",
+            subject="Hi {{ customer_first_name }}",
+            body_html="<p>{{ customer_first_name }}</p>",
+            body_text="Hi {{ customer_first_name }}",
+        )
+    )
     card = make_loyalty_card("en", first_name="<b>Tom & Jerry</b>")
     loyalty_notifications.enrollment(card.id)
     dbmod.commit()

@@ -24,8 +24,7 @@ def _template(session: Any, code: str, locale: str) -> EmailTemplate:
     return session.scalars(select(EmailTemplate).filter_by(code=code, locale=locale)).one()
 
 
-def test_first_run_creates_every_template_then_changes_nothing(runner: Any,
-                                                              session: Any) -> None:
+def test_first_run_creates_every_template_then_changes_nothing(runner: Any, session: Any) -> None:
     assert _seed(runner) == [
         "core email templates: created 8, updated 0, unchanged 0, kept 0 edited",
         "loyalty email templates: created 20, updated 0, unchanged 0, kept 0 edited",
@@ -36,7 +35,8 @@ def test_first_run_creates_every_template_then_changes_nothing(runner: Any,
     ]
     rows = session.scalars(select(EmailTemplate)).all()
     assert {(r.code, r.locale) for r in rows} == {
-        (code, locale) for code in (*CORE_CODES, *LOYALTY_CODES) for locale in LOCALES}
+        (code, locale) for code in (*CORE_CODES, *LOYALTY_CODES) for locale in LOCALES
+    }
     assert session.scalar(select(func.count()).select_from(EmailTemplate)) == 28
 
 
@@ -53,8 +53,7 @@ def test_an_edited_template_is_kept(runner: Any, session: Any) -> None:
     assert _template(session, "loyalty_reward_ready", "lb").subject.startswith("Är Kaddo")
 
 
-def test_an_untouched_template_from_an_older_seed_is_refreshed(runner: Any,
-                                                               session: Any) -> None:
+def test_an_untouched_template_from_an_older_seed_is_refreshed(runner: Any, session: Any) -> None:
     _seed(runner)
     old = _template(session, "loyalty_enrollment", "de")
     old.subject = "Willkommen!"
@@ -75,12 +74,20 @@ def test_every_seeded_template_passes_validation(runner: Any, session: Any) -> N
         assert validate_template(row.code, row.subject, row.body_html, row.body_text) == [], row
 
 
-def test_luxembourgish_templates_are_written_in_luxembourgish(runner: Any,
-                                                              session: Any) -> None:
+def test_luxembourgish_templates_are_written_in_luxembourgish(runner: Any, session: Any) -> None:
     _seed(runner)
-    lb = " ".join(r.subject + r.body_html for r in session.scalars(
-        select(EmailTemplate).filter_by(locale="lb")))
-    for phrase in ("Wëllkomm", "Är Kaart", "Punkten", "Merci", "verfalen den", "Moien",
-                   "Bis geschwënn"):
+    lb = " ".join(
+        r.subject + r.body_html
+        for r in session.scalars(select(EmailTemplate).filter_by(locale="lb"))
+    )
+    for phrase in (
+        "Wëllkomm",
+        "Är Kaart",
+        "Punkten",
+        "Merci",
+        "verfalen den",
+        "Moien",
+        "Bis geschwënn",
+    ):
         assert phrase in lb
     assert '<html lang="lb">' in lb

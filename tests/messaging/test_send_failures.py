@@ -21,7 +21,8 @@ pytestmark = pytest.mark.smtp
 
 @pytest.mark.usefixtures("seeded_templates")
 def test_refused_connection_is_retried_three_times_then_failed(
-    use_smtp: Callable[[int], None], make_loyalty_card: Callable[..., LoyaltyCard],
+    use_smtp: Callable[[int], None],
+    make_loyalty_card: Callable[..., LoyaltyCard],
     session: Any,
 ) -> None:
     assert tasks.MAIL_RETRIES == 3
@@ -44,8 +45,11 @@ def test_refused_connection_is_retried_three_times_then_failed(
 
 @pytest.mark.usefixtures("seeded_templates")
 def test_failed_email_is_resent_once_the_server_is_back(
-    use_smtp: Callable[[int], None], smtp_server: Any,
-    make_loyalty_card: Callable[..., LoyaltyCard], session: Any, platform_admin: Any,
+    use_smtp: Callable[[int], None],
+    smtp_server: Any,
+    make_loyalty_card: Callable[..., LoyaltyCard],
+    session: Any,
+    platform_admin: Any,
 ) -> None:
     use_smtp(free_port())
     card = make_loyalty_card("lb")
@@ -69,11 +73,14 @@ def test_failed_email_is_resent_once_the_server_is_back(
 
 @pytest.mark.usefixtures("seeded_templates")
 def test_server_refusing_the_recipient_fails_the_row(
-    use_smtp: Callable[[int], None], smtp_server: Any,
-    make_loyalty_card: Callable[..., LoyaltyCard], session: Any,
+    use_smtp: Callable[[int], None],
+    smtp_server: Any,
+    make_loyalty_card: Callable[..., LoyaltyCard],
+    session: Any,
 ) -> None:
-    async def refuse(server: Any, session_: Any, envelope: Any, address: str,
-                     options: list[str]) -> str:
+    async def refuse(
+        server: Any, session_: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         return "550 No such user here"
 
     smtp_server.handler.handle_RCPT = refuse

@@ -24,8 +24,9 @@ def csrf_token(client: Any, url: str) -> str:
 
 
 def email_logs(code: str) -> list[EmailLog]:
-    return list(db.session.scalars(select(EmailLog).where(EmailLog.code == code)
-                                   .order_by(EmailLog.id)))
+    return list(
+        db.session.scalars(select(EmailLog).where(EmailLog.code == code).order_by(EmailLog.id))
+    )
 
 
 def text_of(message: EmailMessage) -> str:

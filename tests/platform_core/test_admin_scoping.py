@@ -32,8 +32,16 @@ class World:
 
 
 @pytest.fixture
-def world(create_merchant, create_store, create_store_domain, create_customer,
-          create_staff_user, dummy_merchant, dummy_store, session) -> World:
+def world(
+    create_merchant,
+    create_store,
+    create_store_domain,
+    create_customer,
+    create_staff_user,
+    dummy_merchant,
+    dummy_store,
+    session,
+) -> World:
     mine, store_a = dummy_merchant, dummy_store
     theirs = create_merchant(name="Zeta Foreign Merchant", slug="zeta-merchant")
     store_b = create_store(merchant=mine, name="Belair", slug="belair")
@@ -50,10 +58,19 @@ def world(create_merchant, create_store, create_store_domain, create_customer,
             create_customer(merchant=theirs, first_name="Zeta", email="zeta@example.lu"),
         ),
         "staffuser": (
-            create_staff_user(role=StaffRole.STORE_STAFF, merchant=mine, stores=[store_b],
-                              email="belair.staff@example.lu", full_name="Bruno Belair"),
-            create_staff_user(role=StaffRole.MERCHANT_ADMIN, merchant=theirs,
-                              email="zeta.boss@example.lu", full_name="Zeta Boss"),
+            create_staff_user(
+                role=StaffRole.STORE_STAFF,
+                merchant=mine,
+                stores=[store_b],
+                email="belair.staff@example.lu",
+                full_name="Bruno Belair",
+            ),
+            create_staff_user(
+                role=StaffRole.MERCHANT_ADMIN,
+                merchant=theirs,
+                email="zeta.boss@example.lu",
+                full_name="Zeta Boss",
+            ),
         ),
     }
     return World(mine, theirs, store_a, store_b, store_c, rows)
@@ -85,39 +102,90 @@ def _by(model: type, **kw: Any) -> Callable[[Any], Any]:
 
 
 CASES = [
-    Case("merchant", Merchant, BOTH, frozenset(),
-         lambda w, foreign: {"name": "Sneaky", "slug": "sneaky", "contact_email": "a@b.lu",
-                             "default_locale": "fr"},
-         _by(Merchant, slug="sneaky"), lambda row: row.id, lambda row: row.name),
-    Case("store", Store, BOTH, frozenset({MA}),
-         lambda w, foreign: {"merchant": str((w.theirs if foreign else w.mine).id),
-                             "name": "New Shop", "slug": "new-shop", "default_locale": "fr"},
-         _by(Store, slug="new-shop"), lambda row: row.merchant_id, lambda row: row.name),
-    Case("storedomain", StoreDomain, BOTH, frozenset({MA}),
-         lambda w, foreign: {"store": str((w.store_c if foreign else w.store_b).id),
-                             "host": "new-shop.example.lu"},
-         _by(StoreDomain, host="new-shop.example.lu"), lambda row: row.store.merchant_id,
-         lambda row: row.host),
-    Case("customer", Customer, BOTH, BOTH,
-         lambda w, foreign: {"merchant": str((w.theirs if foreign else w.mine).id),
-                             "first_name": "Nina", "last_name": "Neu",
-                             "email": "nina@example.lu", "preferred_locale": "lb"},
-         _by(Customer, email="nina@example.lu"), lambda row: row.merchant_id,
-         lambda row: row.email),
-    Case("staffuser", StaffUser, frozenset({MA}), frozenset({MA}),
-         lambda w, foreign: {"merchant": str((w.theirs if foreign else w.mine).id),
-                             "stores": str((w.store_c if foreign else w.store_b).id),
-                             "role": "store_staff", "email": "new.staff@example.lu",
-                             "password": "a long enough password", "is_active_user": "y"},
-         _by(StaffUser, email="new.staff@example.lu"), lambda row: row.merchant_id,
-         lambda row: row.email),
+    Case(
+        "merchant",
+        Merchant,
+        BOTH,
+        frozenset(),
+        lambda w, foreign: {
+            "name": "Sneaky",
+            "slug": "sneaky",
+            "contact_email": "a@b.lu",
+            "default_locale": "fr",
+        },
+        _by(Merchant, slug="sneaky"),
+        lambda row: row.id,
+        lambda row: row.name,
+    ),
+    Case(
+        "store",
+        Store,
+        BOTH,
+        frozenset({MA}),
+        lambda w, foreign: {
+            "merchant": str((w.theirs if foreign else w.mine).id),
+            "name": "New Shop",
+            "slug": "new-shop",
+            "default_locale": "fr",
+        },
+        _by(Store, slug="new-shop"),
+        lambda row: row.merchant_id,
+        lambda row: row.name,
+    ),
+    Case(
+        "storedomain",
+        StoreDomain,
+        BOTH,
+        frozenset({MA}),
+        lambda w, foreign: {
+            "store": str((w.store_c if foreign else w.store_b).id),
+            "host": "new-shop.example.lu",
+        },
+        _by(StoreDomain, host="new-shop.example.lu"),
+        lambda row: row.store.merchant_id,
+        lambda row: row.host,
+    ),
+    Case(
+        "customer",
+        Customer,
+        BOTH,
+        BOTH,
+        lambda w, foreign: {
+            "merchant": str((w.theirs if foreign else w.mine).id),
+            "first_name": "Nina",
+            "last_name": "Neu",
+            "email": "nina@example.lu",
+            "preferred_locale": "lb",
+        },
+        _by(Customer, email="nina@example.lu"),
+        lambda row: row.merchant_id,
+        lambda row: row.email,
+    ),
+    Case(
+        "staffuser",
+        StaffUser,
+        frozenset({MA}),
+        frozenset({MA}),
+        lambda w, foreign: {
+            "merchant": str((w.theirs if foreign else w.mine).id),
+            "stores": str((w.store_c if foreign else w.store_b).id),
+            "role": "store_staff",
+            "email": "new.staff@example.lu",
+            "password": "a long enough password",
+            "is_active_user": "y",
+        },
+        _by(StaffUser, email="new.staff@example.lu"),
+        lambda row: row.merchant_id,
+        lambda row: row.email,
+    ),
 ]
 ROLES = ["merchant_admin", "store_staff"]
 
 
 def _params() -> list[Any]:
-    return [pytest.param(case, role, id=f"{case.endpoint}-{role}") for case in CASES
-            for role in ROLES]
+    return [
+        pytest.param(case, role, id=f"{case.endpoint}-{role}") for case in CASES for role in ROLES
+    ]
 
 
 @pytest.fixture
@@ -172,8 +240,9 @@ def test_foreign_row_is_404_in_details_edit_and_delete(case, role, world, as_rol
         assert edit.status_code == (404 if _writable(case, role) else 302)
     client.post(f"/admin/{case.endpoint}/edit/?id={foreign_id}", data={"name": "Hijacked"})
     client.post(f"/admin/{case.endpoint}/delete/", data={"id": str(foreign_id)})
-    client.post(f"/admin/{case.endpoint}/action/", data={"action": "delete",
-                                                         "rowid": str(foreign_id)})
+    client.post(
+        f"/admin/{case.endpoint}/action/", data={"action": "delete", "rowid": str(foreign_id)}
+    )
     session.expire_all()
     assert session.get(model, foreign_id) is not None
     assert "Hijacked" not in str(session.get(model, foreign_id))
@@ -199,8 +268,9 @@ def test_own_row_details_and_bulk_delete(case, role, world, as_role, session):
 
 
 @pytest.mark.parametrize(("case", "role"), _params())
-def test_create_form_offers_only_own_choices_and_refuses_foreign_ids(case, role, world,
-                                                                      as_role, session):
+def test_create_form_offers_only_own_choices_and_refuses_foreign_ids(
+    case, role, world, as_role, session
+):
     client = as_role(role)
     form = client.get(f"/admin/{case.endpoint}/new/")
     response = client.post(f"/admin/{case.endpoint}/new/", data=case.new_row(world, True))
@@ -261,8 +331,10 @@ def test_bulk_delete_removes_own_rows(world, login_as, merchant_admin, session):
     own, foreign = world.rows["customer"]
     own_id, foreign_id = own.id, foreign.id
     client = login_as(merchant_admin)
-    response = client.post("/admin/customer/action/",
-                           data={"action": "delete", "rowid": [str(own_id), str(foreign_id)]})
+    response = client.post(
+        "/admin/customer/action/",
+        data={"action": "delete", "rowid": [str(own_id), str(foreign_id)]},
+    )
     assert response.status_code == 302
     session.expire_all()
     assert session.get(Customer, own_id) is None

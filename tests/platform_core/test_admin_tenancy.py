@@ -15,19 +15,27 @@ NEW_PASSWORD = "another long password"
 
 
 def _staff_form(**overrides):
-    data = {"email": "new.person@example.lu", "full_name": "New Person", "role": "store_staff",
-            "password": NEW_PASSWORD, "is_active_user": "y"}
+    data = {
+        "email": "new.person@example.lu",
+        "full_name": "New Person",
+        "role": "store_staff",
+        "password": NEW_PASSWORD,
+        "is_active_user": "y",
+    }
     data.update(overrides)
     return data
 
 
-def test_merchant_admin_creates_store_staff_with_hashed_password(client, login_as, merchant_admin,
-                                                                 dummy_store, session):
+def test_merchant_admin_creates_store_staff_with_hashed_password(
+    client, login_as, merchant_admin, dummy_store, session
+):
     login_as(merchant_admin)
     form = client.get("/admin/staffuser/new/").text
     assert 'value="platform_admin"' not in form
-    response = client.post("/admin/staffuser/new/", data=_staff_form(
-        merchant=str(merchant_admin.merchant_id), stores=str(dummy_store.id)))
+    response = client.post(
+        "/admin/staffuser/new/",
+        data=_staff_form(merchant=str(merchant_admin.merchant_id), stores=str(dummy_store.id)),
+    )
     assert response.status_code == 302
     user = authenticate("new.person@example.lu", NEW_PASSWORD)
     assert user is not None
@@ -37,18 +45,20 @@ def test_merchant_admin_creates_store_staff_with_hashed_password(client, login_a
 
 def test_merchant_admin_cannot_make_a_platform_admin(client, login_as, merchant_admin, session):
     login_as(merchant_admin)
-    response = client.post("/admin/staffuser/new/", data=_staff_form(
-        role="platform_admin", merchant=""))
+    response = client.post(
+        "/admin/staffuser/new/", data=_staff_form(role="platform_admin", merchant="")
+    )
     assert response.status_code == 200
     assert get_staff_user_by_email("new.person@example.lu") is None
 
 
-def test_store_staff_without_store_gets_the_rule_next_to_the_field(client, login_as,
-                                                                   platform_admin,
-                                                                   dummy_merchant, session):
+def test_store_staff_without_store_gets_the_rule_next_to_the_field(
+    client, login_as, platform_admin, dummy_merchant, session
+):
     login_as(platform_admin)
-    response = client.post("/admin/staffuser/new/", data=_staff_form(
-        merchant=str(dummy_merchant.id)))
+    response = client.post(
+        "/admin/staffuser/new/", data=_staff_form(merchant=str(dummy_merchant.id))
+    )
     assert response.status_code == 200
     assert "Store staff need at least one store." in response.text
     assert 'value="new.person@example.lu"' in response.text, "the form keeps what was typed"
@@ -56,14 +66,16 @@ def test_store_staff_without_store_gets_the_rule_next_to_the_field(client, login
 
 def test_short_password_is_refused_in_the_admin(client, login_as, platform_admin, session):
     login_as(platform_admin)
-    response = client.post("/admin/staffuser/new/", data=_staff_form(
-        role="platform_admin", password="short"))
+    response = client.post(
+        "/admin/staffuser/new/", data=_staff_form(role="platform_admin", password="short")
+    )
     assert "at least 10 characters" in response.text
     assert get_staff_user_by_email("new.person@example.lu") is None
 
 
-def test_edit_never_shows_the_hash_and_empty_password_keeps_it(client, login_as, platform_admin,
-                                                               merchant_admin, session):
+def test_edit_never_shows_the_hash_and_empty_password_keeps_it(
+    client, login_as, platform_admin, merchant_admin, session
+):
     login_as(platform_admin)
     old_hash = merchant_admin.password_hash
     edit = client.get(f"/admin/staffuser/edit/?id={merchant_admin.id}").text
@@ -71,10 +83,17 @@ def test_edit_never_shows_the_hash_and_empty_password_keeps_it(client, login_as,
     assert "$argon2" not in edit
     assert "$argon2" not in details
     assert "Leave empty to keep the current password." in edit
-    form = {"email": merchant_admin.email, "full_name": "Renamed", "role": "merchant_admin",
-            "merchant": str(merchant_admin.merchant_id), "password": "", "is_active_user": "y"}
-    assert client.post(f"/admin/staffuser/edit/?id={merchant_admin.id}",
-                       data=form).status_code == 302
+    form = {
+        "email": merchant_admin.email,
+        "full_name": "Renamed",
+        "role": "merchant_admin",
+        "merchant": str(merchant_admin.merchant_id),
+        "password": "",
+        "is_active_user": "y",
+    }
+    assert (
+        client.post(f"/admin/staffuser/edit/?id={merchant_admin.id}", data=form).status_code == 302
+    )
     session.expire_all()
     assert merchant_admin.full_name == "Renamed"
     assert merchant_admin.password_hash == old_hash
@@ -95,61 +114,91 @@ def test_staff_list_shows_role_labels_and_names(client, login_as, platform_admin
 
 @pytest.mark.parametrize(
     ("typed", "stored"),
-    [(" Shop.Example.LU. ", "shop.example.lu"),
-     ("hoffmann-gare.localhost", "hoffmann-gare.localhost"), ("café.lu", "xn--caf-dma.lu")],
+    [
+        (" Shop.Example.LU. ", "shop.example.lu"),
+        ("hoffmann-gare.localhost", "hoffmann-gare.localhost"),
+        ("café.lu", "xn--caf-dma.lu"),
+    ],
 )
-def test_host_is_normalised(client, login_as, merchant_admin, dummy_store, session, typed,
-                            stored):
+def test_host_is_normalised(client, login_as, merchant_admin, dummy_store, session, typed, stored):
     login_as(merchant_admin)
-    response = client.post("/admin/storedomain/new/",
-                           data={"store": str(dummy_store.id), "host": typed})
+    response = client.post(
+        "/admin/storedomain/new/", data={"store": str(dummy_store.id), "host": typed}
+    )
     assert response.status_code == 302
     assert session.query(StoreDomain).filter_by(host=stored).one().store_id == dummy_store.id
 
 
 @pytest.mark.parametrize(
-    "typed", ["https://shop.example.lu", "shop.example.lu:5000", "shop.example.lu/enroll",
-              "-bad-.lu", "two words.lu", ""],
+    "typed",
+    [
+        "https://shop.example.lu",
+        "shop.example.lu:5000",
+        "shop.example.lu/enroll",
+        "-bad-.lu",
+        "two words.lu",
+        "",
+    ],
 )
-def test_bad_hosts_are_refused_next_to_the_field(client, login_as, merchant_admin, dummy_store,
-                                                 session, typed):
+def test_bad_hosts_are_refused_next_to_the_field(
+    client, login_as, merchant_admin, dummy_store, session, typed
+):
     login_as(merchant_admin)
-    response = client.post("/admin/storedomain/new/",
-                           data={"store": str(dummy_store.id), "host": typed})
+    response = client.post(
+        "/admin/storedomain/new/", data={"store": str(dummy_store.id), "host": typed}
+    )
     assert response.status_code == 200
     assert "is-invalid" in response.text
     assert session.query(StoreDomain).count() == 0
 
 
-def test_taken_host_is_refused(client, login_as, merchant_admin, dummy_store,
-                               create_store_domain, session):
+def test_taken_host_is_refused(
+    client, login_as, merchant_admin, dummy_store, create_store_domain, session
+):
     create_store_domain(host="taken.example.lu")
     login_as(merchant_admin)
-    response = client.post("/admin/storedomain/new/",
-                           data={"store": str(dummy_store.id), "host": "TAKEN.example.lu"})
+    response = client.post(
+        "/admin/storedomain/new/", data={"store": str(dummy_store.id), "host": "TAKEN.example.lu"}
+    )
     assert response.status_code == 200
     assert "already points to a store" in response.text
 
 
-def test_duplicate_customer_email_is_a_clean_error(client, login_as, merchant_admin,
-                                                   create_customer, session):
+def test_duplicate_customer_email_is_a_clean_error(
+    client, login_as, merchant_admin, create_customer, session
+):
     create_customer(merchant=merchant_admin.merchant, email="anna@example.lu")
     login_as(merchant_admin)
-    response = client.post("/admin/customer/new/", data={
-        "merchant": str(merchant_admin.merchant_id), "first_name": "Anna", "last_name": "Bis",
-        "email": "Anna@Example.lu", "preferred_locale": "fr"})
+    response = client.post(
+        "/admin/customer/new/",
+        data={
+            "merchant": str(merchant_admin.merchant_id),
+            "first_name": "Anna",
+            "last_name": "Bis",
+            "email": "Anna@Example.lu",
+            "preferred_locale": "fr",
+        },
+    )
     assert response.status_code == 200
     assert "already has a customer with the email anna@example.lu" in response.text
     assert session.query(Customer).filter_by(last_name="Bis").count() == 0
 
 
-def test_same_email_at_another_merchant_is_fine(client, login_as, merchant_admin,
-                                                create_customer, session):
+def test_same_email_at_another_merchant_is_fine(
+    client, login_as, merchant_admin, create_customer, session
+):
     create_customer(email="anna@example.lu")  # another merchant's customer
     login_as(merchant_admin)
-    response = client.post("/admin/customer/new/", data={
-        "merchant": str(merchant_admin.merchant_id), "first_name": "Anna", "last_name": "Bis",
-        "email": "anna@example.lu", "preferred_locale": "lb"})
+    response = client.post(
+        "/admin/customer/new/",
+        data={
+            "merchant": str(merchant_admin.merchant_id),
+            "first_name": "Anna",
+            "last_name": "Bis",
+            "email": "anna@example.lu",
+            "preferred_locale": "lb",
+        },
+    )
     assert response.status_code == 302
     page = client.get("/admin/customer/").text
     assert "Lëtzebuergesch" in page
@@ -160,21 +209,25 @@ def test_merchants_are_read_only_for_merchant_admins(client, login_as, merchant_
     page = client.get("/admin/merchant/").text
     assert "Boulangerie Kirchberg" in page
     assert "/admin/merchant/new/" not in page
-    client.post(f"/admin/merchant/edit/?id={merchant_admin.merchant_id}",
-                data={"name": "Renamed", "slug": "x", "contact_email": "a@b.lu",
-                      "default_locale": "en"})
+    client.post(
+        f"/admin/merchant/edit/?id={merchant_admin.merchant_id}",
+        data={"name": "Renamed", "slug": "x", "contact_email": "a@b.lu", "default_locale": "en"},
+    )
     session.expire_all()
     assert merchant_admin.merchant.name == "Boulangerie Kirchberg"
 
 
 @pytest.mark.parametrize(
     ("role", "sees", "hidden"),
-    [("platform_admin", ["Merchants", "Staff users"], []),
-     ("merchant_admin", ["Stores", "Staff users", "Customers"], []),
-     ("store_staff", ["Customers"], ["Staff users"])],
+    [
+        ("platform_admin", ["Merchants", "Staff users"], []),
+        ("merchant_admin", ["Stores", "Staff users", "Customers"], []),
+        ("store_staff", ["Customers"], ["Staff users"]),
+    ],
 )
-def test_home_page_tells_what_the_user_can_do(client, login_as, request, dummy_store, role,
-                                              sees, hidden):
+def test_home_page_tells_what_the_user_can_do(
+    client, login_as, request, dummy_store, role, sees, hidden
+):
     user = request.getfixturevalue(role)
     login_as(user)
     page = client.get("/admin/").text
@@ -187,17 +240,26 @@ def test_home_page_tells_what_the_user_can_do(client, login_as, request, dummy_s
         assert "Kirchberg" in page  # the stores they work in
 
 
-def test_store_edit_keeps_its_own_slug_and_domain_its_host(client, login_as, merchant_admin,
-                                                            dummy_store, create_store_domain,
-                                                            session):
+def test_store_edit_keeps_its_own_slug_and_domain_its_host(
+    client, login_as, merchant_admin, dummy_store, create_store_domain, session
+):
     domain = create_store_domain(store=dummy_store, host="kirchberg.example.lu")
     login_as(merchant_admin)
-    response = client.post(f"/admin/store/edit/?id={dummy_store.id}", data={
-        "merchant": str(dummy_store.merchant_id), "name": "Kirchberg Centre",
-        "slug": "kirchberg", "address": "", "default_locale": "lb"})
+    response = client.post(
+        f"/admin/store/edit/?id={dummy_store.id}",
+        data={
+            "merchant": str(dummy_store.merchant_id),
+            "name": "Kirchberg Centre",
+            "slug": "kirchberg",
+            "address": "",
+            "default_locale": "lb",
+        },
+    )
     assert response.status_code == 302
-    response = client.post(f"/admin/storedomain/edit/?id={domain.id}", data={
-        "store": str(dummy_store.id), "host": "kirchberg.example.lu"})
+    response = client.post(
+        f"/admin/storedomain/edit/?id={domain.id}",
+        data={"store": str(dummy_store.id), "host": "kirchberg.example.lu"},
+    )
     assert response.status_code == 302
     session.expire_all()
     assert dummy_store.name == "Kirchberg Centre"

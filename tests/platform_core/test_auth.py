@@ -71,8 +71,14 @@ def test_next_on_this_site_is_followed(client, merchant_admin, next_url):
 
 @pytest.mark.parametrize(
     "next_url",
-    ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)",
-     "evil.example", "https:/evil.example"],
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        "https:/evil.example",
+    ],
 )
 def test_next_elsewhere_is_ignored(client, merchant_admin, next_url):
     from urllib.parse import quote
@@ -96,9 +102,11 @@ def test_remember_me_sets_a_lasting_cookie_only_when_asked(app, merchant_admin, 
 def test_failed_logins_are_limited_per_address(client, merchant_admin):
     for n in range(5):
         assert _login(client, f"guess{n}@merchant.example", "wrong").status_code == 401
-    blocked = client.post("/login", data={"email": merchant_admin.email,
-                                          "password": STAFF_PASSWORD},
-                          headers={"Accept-Language": "fr"})
+    blocked = client.post(
+        "/login",
+        data={"email": merchant_admin.email, "password": STAFF_PASSWORD},
+        headers={"Accept-Language": "fr"},
+    )
     assert blocked.status_code == 429
     assert "Retry-After" in blocked.headers
     assert '<html lang="fr">' in blocked.text
@@ -107,16 +115,24 @@ def test_failed_logins_are_limited_per_address(client, merchant_admin):
 
 def test_failed_logins_are_limited_per_email_across_addresses(client, merchant_admin):
     for n in range(5):
-        response = client.post("/login", data={"email": merchant_admin.email, "password": "x"},
-                               environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"})
+        response = client.post(
+            "/login",
+            data={"email": merchant_admin.email, "password": "x"},
+            environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"},
+        )
         assert response.status_code == 401
-    blocked = client.post("/login", data={"email": merchant_admin.email,
-                                          "password": STAFF_PASSWORD},
-                          environ_base={"REMOTE_ADDR": "10.0.0.99"})
+    blocked = client.post(
+        "/login",
+        data={"email": merchant_admin.email, "password": STAFF_PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.99"},
+    )
     assert blocked.status_code == 429
     # Another account from a fresh address is not affected.
-    other = client.post("/login", data={"email": "someone@else.example", "password": "x"},
-                        environ_base={"REMOTE_ADDR": "10.0.0.98"})
+    other = client.post(
+        "/login",
+        data={"email": "someone@else.example", "password": "x"},
+        environ_base={"REMOTE_ADDR": "10.0.0.98"},
+    )
     assert other.status_code == 401
 
 

@@ -25,8 +25,9 @@ def _forgot(client, email, **kwargs):
 
 
 def _choose(client, path, password=NEW_PASSWORD, confirm=None):
-    return client.post(path, data={"password": password,
-                                   "confirm": password if confirm is None else confirm})
+    return client.post(
+        path, data={"password": password, "confirm": password if confirm is None else confirm}
+    )
 
 
 def test_login_page_links_to_the_forgot_password_form(client):
@@ -46,7 +47,8 @@ def test_unknown_and_known_email_get_the_same_answer(client, merchant_admin, sta
     assert "Check your inbox" in known.text
     logs = email_logs("staff_password_reset")
     assert [(log.recipient, log.status) for log in logs] == [
-        ("owner@merchant.example", EmailStatus.SENT)]
+        ("owner@merchant.example", EmailStatus.SENT)
+    ]
     assert len(staff_templates) == 1
     message = staff_templates[0]
     assert message["To"] == "owner@merchant.example"
@@ -112,8 +114,9 @@ def test_link_just_inside_its_lifetime_works(client, merchant_admin, monkeypatch
     assert client.get(f"/password/reset/{token}").status_code == 200
 
 
-@pytest.mark.parametrize("mangle", [lambda t: t[:-2] + ("AA" if t[-2:] != "AA" else "BB"),
-                                    lambda t: "garbage"])
+@pytest.mark.parametrize(
+    "mangle", [lambda t: t[:-2] + ("AA" if t[-2:] != "AA" else "BB"), lambda t: "garbage"]
+)
 def test_tampered_link_is_refused(client, merchant_admin, session, mangle):
     token = make_password_token(merchant_admin, TokenPurpose.RESET)
     page = client.get(f"/password/reset/{mangle(token)}")
@@ -131,8 +134,9 @@ def test_reset_link_is_no_invitation_and_the_other_way_round(client, merchant_ad
 def test_inactive_user_gets_nothing(client, create_staff_user, staff_templates):
     from platform_core.staff.models import StaffRole
 
-    user = create_staff_user(role=StaffRole.PLATFORM_ADMIN, email="gone@platform.example",
-                             is_active_user=False)
+    user = create_staff_user(
+        role=StaffRole.PLATFORM_ADMIN, email="gone@platform.example", is_active_user=False
+    )
     answer = _forgot(client, user.email)
     neutral = _forgot(client, "nobody@platform.example")
     assert answer.status_code == 200
@@ -151,15 +155,15 @@ def test_link_of_a_user_disabled_since_is_refused(client, merchant_admin, sessio
 def test_email_goes_out_in_the_users_language(client, create_staff_user, staff_templates):
     from platform_core.staff.models import StaffRole
 
-    create_staff_user(role=StaffRole.PLATFORM_ADMIN, email="de@platform.example",
-                      preferred_locale="de")
+    create_staff_user(
+        role=StaffRole.PLATFORM_ADMIN, email="de@platform.example", preferred_locale="de"
+    )
     _forgot(client, "de@platform.example", headers={"Accept-Language": "fr"})
     assert email_logs("staff_password_reset")[0].locale == "de"
     assert staff_templates[0]["Subject"] != "Reset your password"
 
 
-def test_without_a_preference_the_email_follows_the_page(client, merchant_admin,
-                                                         staff_templates):
+def test_without_a_preference_the_email_follows_the_page(client, merchant_admin, staff_templates):
     answer = _forgot(client, merchant_admin.email, headers={"Accept-Language": "fr"})
     assert '<html lang="fr">' in answer.text
     assert email_logs("staff_password_reset")[0].locale == "fr"
@@ -183,11 +187,11 @@ def test_requests_are_limited_per_address(client, merchant_admin, staff_template
     assert email_logs("staff_password_reset") == []
 
 
-def test_requests_are_limited_per_email_across_addresses(client, merchant_admin,
-                                                         staff_templates):
+def test_requests_are_limited_per_email_across_addresses(client, merchant_admin, staff_templates):
     for n in range(5):
-        response = _forgot(client, merchant_admin.email,
-                           environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"})
+        response = _forgot(
+            client, merchant_admin.email, environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"}
+        )
         assert response.status_code == 200
     blocked = _forgot(client, merchant_admin.email, environ_base={"REMOTE_ADDR": "10.0.0.99"})
     assert blocked.status_code == 429
@@ -201,8 +205,9 @@ def test_forgot_form_needs_its_csrf_token(client, merchant_admin, staff_template
     assert refused.status_code == 303
     assert email_logs("staff_password_reset") == []
     token = csrf_token(client, "/password/forgot")
-    accepted = client.post("/password/forgot",
-                           data={"email": merchant_admin.email, "csrf_token": token})
+    accepted = client.post(
+        "/password/forgot", data={"email": merchant_admin.email, "csrf_token": token}
+    )
     assert accepted.status_code == 200
     assert len(staff_templates) == 1
 
@@ -213,8 +218,9 @@ def test_reset_form_needs_its_csrf_token(client, merchant_admin, session, csrf_o
     assert refused.status_code == 303
     assert authenticate(merchant_admin.email, STAFF_PASSWORD) is not None
     token = csrf_token(client, path)
-    done = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
-                                   "csrf_token": token})
+    done = client.post(
+        path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "csrf_token": token}
+    )
     assert done.status_code == 302
     session.expire_all()
     assert authenticate(merchant_admin.email, NEW_PASSWORD) is not None

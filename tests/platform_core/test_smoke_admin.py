@@ -1,8 +1,9 @@
 from platform_core.tenancy.models import Store
 
 
-def test_merchant_admin_sees_only_own_stores(client, login_as, merchant_admin, dummy_store,
-                                             create_store):
+def test_merchant_admin_sees_only_own_stores(
+    client, login_as, merchant_admin, dummy_store, create_store
+):
     other = create_store(name="Elsewhere Shop")
     login_as(merchant_admin)
     page = client.get("/admin/store/")
@@ -19,13 +20,20 @@ def test_anonymous_is_sent_to_login(client):
     assert "/login" in response.headers["Location"]
 
 
-def test_merchant_created_store_belongs_to_merchant(client, login_as, merchant_admin,
-                                                    create_merchant, session):
+def test_merchant_created_store_belongs_to_merchant(
+    client, login_as, merchant_admin, create_merchant, session
+):
     other = create_merchant()
     login_as(merchant_admin)
-    response = client.post("/admin/store/new/", data={
-        "merchant": str(other.id), "name": "Sneaky", "slug": "sneaky", "default_locale": "fr",
-    })
+    response = client.post(
+        "/admin/store/new/",
+        data={
+            "merchant": str(other.id),
+            "name": "Sneaky",
+            "slug": "sneaky",
+            "default_locale": "fr",
+        },
+    )
     # The other merchant is no valid choice: the form refuses it.
     assert response.status_code == 200
     assert session.query(Store).filter_by(slug="sneaky").count() == 0

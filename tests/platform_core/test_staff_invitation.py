@@ -18,27 +18,38 @@ PASSWORD = "my own chosen password"
 
 
 def _staff_form(**overrides):
-    data = {"email": "new.person@example.lu", "full_name": "Nora Klein", "role": "store_staff",
-            "password": "", "is_active_user": "y"}
+    data = {
+        "email": "new.person@example.lu",
+        "full_name": "Nora Klein",
+        "role": "store_staff",
+        "password": "",
+        "is_active_user": "y",
+    }
     data.update(overrides)
     return data
 
 
-def test_admin_form_says_an_empty_password_sends_an_invitation(client, login_as,
-                                                                merchant_admin):
+def test_admin_form_says_an_empty_password_sends_an_invitation(client, login_as, merchant_admin):
     login_as(merchant_admin)
     form = client.get("/admin/staffuser/new/").text
     assert "Leave empty to email an invitation" in form
 
 
 def test_admin_creates_an_account_without_password_and_it_is_invited(
-        client, login_as, merchant_admin, dummy_store, staff_templates, session):
+    client, login_as, merchant_admin, dummy_store, staff_templates, session
+):
     merchant_admin.full_name = "Claire Schmit"
     session.flush()
     login_as(merchant_admin)
-    response = client.post("/admin/staffuser/new/", data=_staff_form(
-        merchant=str(merchant_admin.merchant_id), stores=str(dummy_store.id),
-        preferred_locale="en"), follow_redirects=True)
+    response = client.post(
+        "/admin/staffuser/new/",
+        data=_staff_form(
+            merchant=str(merchant_admin.merchant_id),
+            stores=str(dummy_store.id),
+            preferred_locale="en",
+        ),
+        follow_redirects=True,
+    )
     assert response.status_code == 200
     assert "An invitation was sent to new.person@example.lu." in response.text
 
@@ -48,7 +59,8 @@ def test_admin_creates_an_account_without_password_and_it_is_invited(
     assert user.stores == [dummy_store]
     logs = email_logs("staff_invitation")
     assert [(log.recipient, log.status, log.merchant_id) for log in logs] == [
-        ("new.person@example.lu", EmailStatus.SENT, merchant_admin.merchant_id)]
+        ("new.person@example.lu", EmailStatus.SENT, merchant_admin.merchant_id)
+    ]
     assert len(staff_templates) == 1
     message = staff_templates[0]
     assert message["To"] == "new.person@example.lu"
@@ -71,19 +83,23 @@ def test_admin_creates_an_account_without_password_and_it_is_invited(
     assert client.get(path).status_code == 410, "an invitation works once"
 
 
-def test_admin_with_a_password_sends_no_invitation(client, login_as, platform_admin,
-                                                   staff_templates, session):
+def test_admin_with_a_password_sends_no_invitation(
+    client, login_as, platform_admin, staff_templates, session
+):
     login_as(platform_admin)
-    response = client.post("/admin/staffuser/new/", data=_staff_form(
-        role="platform_admin", password="a long enough password"))
+    response = client.post(
+        "/admin/staffuser/new/",
+        data=_staff_form(role="platform_admin", password="a long enough password"),
+    )
     assert response.status_code == 302
     assert authenticate("new.person@example.lu", "a long enough password") is not None
     assert email_logs("staff_invitation") == []
     assert staff_templates == []
 
 
-def test_inactive_account_without_password_is_refused(client, login_as, platform_admin,
-                                                      staff_templates, session):
+def test_inactive_account_without_password_is_refused(
+    client, login_as, platform_admin, staff_templates, session
+):
     login_as(platform_admin)
     data = _staff_form(role="platform_admin")
     del data["is_active_user"]
@@ -95,10 +111,12 @@ def test_inactive_account_without_password_is_refused(client, login_as, platform
 
 
 def test_invitation_breaking_a_rule_creates_nothing_and_sends_nothing(
-        client, login_as, platform_admin, dummy_merchant, staff_templates, session):
+    client, login_as, platform_admin, dummy_merchant, staff_templates, session
+):
     login_as(platform_admin)
-    response = client.post("/admin/staffuser/new/", data=_staff_form(
-        merchant=str(dummy_merchant.id)))
+    response = client.post(
+        "/admin/staffuser/new/", data=_staff_form(merchant=str(dummy_merchant.id))
+    )
     assert "Store staff need at least one store." in response.text
     assert get_staff_user_by_email("new.person@example.lu") is None
     assert email_logs("staff_invitation") == []
@@ -106,9 +124,21 @@ def test_invitation_breaking_a_rule_creates_nothing_and_sends_nothing(
 
 
 def test_cli_invites_a_store_staff_member(runner, dummy_store, staff_templates, session):
-    result = runner.invoke(args=["users", "invite", "Cashier@Example.lu", "--role",
-                                 "store_staff", "--merchant", dummy_store.merchant.slug,
-                                 "--store", dummy_store.slug, "--name", "Jim Hoffmann"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "invite",
+            "Cashier@Example.lu",
+            "--role",
+            "store_staff",
+            "--merchant",
+            dummy_store.merchant.slug,
+            "--store",
+            dummy_store.slug,
+            "--name",
+            "Jim Hoffmann",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "cashier@example.lu" in result.output
     user = get_staff_user_by_email("cashier@example.lu")
@@ -124,20 +154,39 @@ def test_cli_invites_a_store_staff_member(runner, dummy_store, staff_templates, 
 
 
 def test_cli_invite_in_a_chosen_language(runner, staff_templates, session):
-    result = runner.invoke(args=["users", "invite", "root@example.lu", "--role",
-                                 "platform_admin", "--locale", "en"])
+    result = runner.invoke(
+        args=["users", "invite", "root@example.lu", "--role", "platform_admin", "--locale", "en"]
+    )
     assert result.exit_code == 0, result.output
     body = text_of(staff_templates[0])
     assert "The loyalty platform team has invited you" in body
 
 
 def test_cli_invite_reports_the_rule_broken(runner, dummy_merchant, staff_templates, session):
-    result = runner.invoke(args=["users", "invite", "boss@example.lu", "--role",
-                                 "merchant_admin", "--merchant", "nope"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "invite",
+            "boss@example.lu",
+            "--role",
+            "merchant_admin",
+            "--merchant",
+            "nope",
+        ]
+    )
     assert result.exit_code != 0
     assert "There is no merchant with the slug nope." in result.output
-    result = runner.invoke(args=["users", "invite", "boss@example.lu", "--role",
-                                 "store_staff", "--merchant", dummy_merchant.slug])
+    result = runner.invoke(
+        args=[
+            "users",
+            "invite",
+            "boss@example.lu",
+            "--role",
+            "store_staff",
+            "--merchant",
+            dummy_merchant.slug,
+        ]
+    )
     assert result.exit_code != 0
     assert "Store staff need at least one store." in result.output
     assert get_staff_user_by_email("boss@example.lu") is None

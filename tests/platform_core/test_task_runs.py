@@ -44,8 +44,9 @@ def test_expiry_task_records_a_run(session):
     assert "cards: 0" in row.summary
 
 
-def test_task_runs_view_is_for_platform_admins_only(client, login_as, platform_admin,
-                                                    merchant_admin, session):
+def test_task_runs_view_is_for_platform_admins_only(
+    client, login_as, platform_admin, merchant_admin, session
+):
     with recorded_run("expire_points_task") as run:
         run.set(cards=0)
     login_as(merchant_admin)

@@ -11,13 +11,20 @@ PASSWORD = "a long enough password"
 
 
 def _create(runner, *args, password=PASSWORD):
-    return runner.invoke(args=["users", "create", *args, "--password-stdin"],
-                         input=password + "\n")
+    return runner.invoke(args=["users", "create", *args, "--password-stdin"], input=password + "\n")
 
 
 def test_create_store_staff_with_password_from_stdin(runner, dummy_store, session):
-    result = _create(runner, "Cashier@Example.lu", "--role", "store_staff",
-                     "--merchant", dummy_store.merchant.slug, "--store", dummy_store.slug)
+    result = _create(
+        runner,
+        "Cashier@Example.lu",
+        "--role",
+        "store_staff",
+        "--merchant",
+        dummy_store.merchant.slug,
+        "--store",
+        dummy_store.slug,
+    )
     assert result.exit_code == 0, result.output
     assert "cashier@example.lu" in result.output
     user = authenticate("cashier@example.lu", PASSWORD)
@@ -28,8 +35,15 @@ def test_create_store_staff_with_password_from_stdin(runner, dummy_store, sessio
 
 def test_create_with_prompt_asks_twice(runner, dummy_merchant, session):
     result = runner.invoke(
-        args=["users", "create", "boss@example.lu", "--role", "merchant_admin",
-              "--merchant", dummy_merchant.slug],
+        args=[
+            "users",
+            "create",
+            "boss@example.lu",
+            "--role",
+            "merchant_admin",
+            "--merchant",
+            dummy_merchant.slug,
+        ],
         input=f"{PASSWORD}\n{PASSWORD}\n",
     )
     assert result.exit_code == 0, result.output
@@ -38,8 +52,9 @@ def test_create_with_prompt_asks_twice(runner, dummy_merchant, session):
 
 
 def test_create_admin(runner, session):
-    result = runner.invoke(args=["users", "create-admin", "root@example.lu", "--password-stdin"],
-                           input=PASSWORD + "\n")
+    result = runner.invoke(
+        args=["users", "create-admin", "root@example.lu", "--password-stdin"], input=PASSWORD + "\n"
+    )
     assert result.exit_code == 0, result.output
     assert get_staff_user_by_email("root@example.lu").is_platform_admin
 
@@ -47,21 +62,28 @@ def test_create_admin(runner, session):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--role", "merchant_admin", "--merchant", "nope"],
-         "There is no merchant with the slug nope."),
-        (["--role", "store_staff", "--merchant", "{m}", "--store", "nope"],
-         "There is no store with the slug nope."),
+        (
+            ["--role", "merchant_admin", "--merchant", "nope"],
+            "There is no merchant with the slug nope.",
+        ),
+        (
+            ["--role", "store_staff", "--merchant", "{m}", "--store", "nope"],
+            "There is no store with the slug nope.",
+        ),
         (["--role", "merchant_admin"], "needs a merchant"),
         (["--role", "store_staff", "--merchant", "{m}"], "Store staff need at least one store."),
-        (["--role", "store_staff", "--merchant", "{m}", "--store", "{other}"],
-         "does not belong to the merchant"),
-        (["--role", "merchant_admin", "--merchant", "{m}", "--store", "{s}"],
-         "leave the stores empty"),
+        (
+            ["--role", "store_staff", "--merchant", "{m}", "--store", "{other}"],
+            "does not belong to the merchant",
+        ),
+        (
+            ["--role", "merchant_admin", "--merchant", "{m}", "--store", "{s}"],
+            "leave the stores empty",
+        ),
         (["--role", "platform_admin", "--merchant", "{m}"], "belongs to no merchant"),
     ],
 )
-def test_wrong_combinations_are_refused(runner, dummy_store, create_store, session, args,
-                                        message):
+def test_wrong_combinations_are_refused(runner, dummy_store, create_store, session, args, message):
     other = create_store(slug="other-shop")
     values = {"m": dummy_store.merchant.slug, "s": dummy_store.slug, "other": other.slug}
     result = _create(runner, "new@example.lu", *[a.format(**values) for a in args])
@@ -77,8 +99,9 @@ def test_duplicate_email_is_refused(runner, merchant_admin, session):
 
 
 def test_short_password_is_refused(runner, session):
-    result = runner.invoke(args=["users", "create-admin", "root@example.lu", "--password-stdin"],
-                           input="short\n")
+    result = runner.invoke(
+        args=["users", "create-admin", "root@example.lu", "--password-stdin"], input="short\n"
+    )
     assert result.exit_code == 1
     assert "at least 10 characters" in result.output
     assert get_staff_user_by_email("root@example.lu") is None

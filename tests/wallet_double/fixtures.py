@@ -63,8 +63,12 @@ def wallet_double(wallet_key: ServiceAccountKey) -> Iterator[WalletDouble]:
 
 
 _WALLET_SETTINGS = (
-    "GOOGLE_WALLET_ISSUER_ID", "GOOGLE_WALLET_SERVICE_ACCOUNT_FILE", "GOOGLE_WALLET_API_BASE",
-    "GOOGLE_WALLET_TOKEN_URI", "GOOGLE_WALLET_SAVE_URL", "GOOGLE_WALLET_ORIGINS",
+    "GOOGLE_WALLET_ISSUER_ID",
+    "GOOGLE_WALLET_SERVICE_ACCOUNT_FILE",
+    "GOOGLE_WALLET_API_BASE",
+    "GOOGLE_WALLET_TOKEN_URI",
+    "GOOGLE_WALLET_SAVE_URL",
+    "GOOGLE_WALLET_ORIGINS",
     "GOOGLE_WALLET_TIMEOUT",
 )
 
@@ -84,8 +88,9 @@ def wallet_settings(app: Flask) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture
-def wallet(wallet_settings: dict[str, Any], wallet_double: WalletDouble,
-           wallet_key: ServiceAccountKey) -> WalletDouble:
+def wallet(
+    wallet_settings: dict[str, Any], wallet_double: WalletDouble, wallet_key: ServiceAccountKey
+) -> WalletDouble:
     """Google Wallet configured against a running double."""
     wallet_settings.update(
         GOOGLE_WALLET_ISSUER_ID=ISSUER_ID,

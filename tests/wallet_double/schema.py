@@ -71,8 +71,7 @@ def _check_ref(value: Any, ref: str, where: str, errors: list[str], partial: boo
                 errors.append(f"{where}.{key}: required field of {ref} is missing")
 
 
-def _check(value: Any, spec: dict[str, Any], where: str, errors: list[str],
-           partial: bool) -> None:
+def _check(value: Any, spec: dict[str, Any], where: str, errors: list[str], partial: bool) -> None:
     if "$ref" in spec:
         # Nested messages are always complete, even inside a PATCH body.
         _check_ref(value, spec["$ref"], where, errors, False)

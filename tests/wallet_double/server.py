@@ -73,8 +73,15 @@ def _routes() -> list[_Route]:
         for name in _METHODS:
             spec = discovery()["resources"][resource]["methods"][name]
             regex = re.escape("/" + spec["path"]).replace(r"\{resourceId\}", r"(?P<rid>[^/]+)")
-            routes.append(_Route(spec["httpMethod"], re.compile(f"^{regex}$"),
-                                 f"{schema[0].lower()}{schema[1:]}.{name}", schema, name))
+            routes.append(
+                _Route(
+                    spec["httpMethod"],
+                    re.compile(f"^{regex}$"),
+                    f"{schema[0].lower()}{schema[1:]}.{name}",
+                    schema,
+                    name,
+                )
+            )
     return routes
 
 
@@ -100,8 +107,9 @@ class WalletDouble:
         self.api_base = f"{self.base_url}/walletobjects/v1"
         self.token_uri = f"{self.base_url}/token"
         # A short poll interval keeps stop() (one per test) quick.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), daemon=True
+        )
 
     def start(self) -> WalletDouble:
         self._thread.start()
@@ -114,14 +122,23 @@ class WalletDouble:
         self._thread.join(timeout=5)
 
     # -- switches --------------------------------------------------------------------------
-    def fail_next(self, count: int, status: int = 503, operation: str | None = None,
-                  message: str = "", resource_id: str | None = None) -> None:
+    def fail_next(
+        self,
+        count: int,
+        status: int = 503,
+        operation: str | None = None,
+        message: str = "",
+        resource_id: str | None = None,
+    ) -> None:
         """Answer the next ``count`` API calls matching ``operation`` (all when None) and
         ``resource_id`` (the id in the URL or body; any when None) with ``status``. The token
         endpoint is never affected unless ``operation='token'``."""
         with self._lock:
-            self._faults.append(_Fault(operation, resource_id, count, status,
-                                       message or f"injected failure {status}"))
+            self._faults.append(
+                _Fault(
+                    operation, resource_id, count, status, message or f"injected failure {status}"
+                )
+            )
 
     def hang_next(self, count: int, operation: str | None = None) -> None:
         """Hold the next ``count`` matching calls without answering until :meth:`stop`."""
@@ -130,14 +147,18 @@ class WalletDouble:
 
     def calls(self, operation: str | None = None) -> list[Recorded]:
         """Recorded API calls (token requests excluded unless asked for)."""
-        return [r for r in self.requests
-                if (r.operation == operation if operation else r.operation != "token")]
+        return [
+            r
+            for r in self.requests
+            if (r.operation == operation if operation else r.operation != "token")
+        ]
 
     def _take_fault(self, operation: str, resource_id: str | None) -> _Fault | None:
         with self._lock:
             for fault in self._faults:
                 matches = fault.operation == operation or (
-                    fault.operation is None and operation != "token")
+                    fault.operation is None and operation != "token"
+                )
                 if fault.resource_id is not None and fault.resource_id != resource_id:
                     matches = False
                 if matches and fault.remaining > 0:
@@ -158,9 +179,14 @@ class WalletDouble:
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = raw.decode(errors="replace")
-            record = Recorded(method, path, route.operation, body,
-                              resource_id=match.groupdict().get("rid")
-                              or (body.get("id") if isinstance(body, dict) else None))
+            record = Recorded(
+                method,
+                path,
+                route.operation,
+                body,
+                resource_id=match.groupdict().get("rid")
+                or (body.get("id") if isinstance(body, dict) else None),
+            )
         self.requests.append(record)
         fault = self._take_fault(record.operation, record.resource_id)
         if fault is not None and fault.status is None:
@@ -188,8 +214,11 @@ class WalletDouble:
         if form.get("grant_type") != [JWT_BEARER] or "assertion" not in form:
             return 400, {"error": "unsupported_grant_type"}
         try:
-            claims = jwt.decode(form["assertion"][0], certs=self.public_cert_pem,
-                                audience=[self.token_uri, GOOGLE_TOKEN_AUDIENCE])
+            claims = jwt.decode(
+                form["assertion"][0],
+                certs=self.public_cert_pem,
+                audience=[self.token_uri, GOOGLE_TOKEN_AUDIENCE],
+            )
         except (ValueError, auth_exceptions.GoogleAuthError) as exc:
             return 400, {"error": "invalid_grant", "error_description": str(exc)}
         if claims.get("iss") != self.service_account_email:
@@ -202,7 +231,7 @@ class WalletDouble:
 
     def _api(self, route: _Route, match: Any, headers: Any, body: Any) -> tuple[int, Any]:
         auth = headers.get("Authorization", "")
-        if not auth.startswith("Bearer ") or auth[len("Bearer "):] not in self.tokens:
+        if not auth.startswith("Bearer ") or auth[len("Bearer ") :] not in self.tokens:
             return 401, _error(401, "Request had invalid authentication credentials.")
         store = self.classes if route.schema == "LoyaltyClass" else self.objects
         rid = match.groupdict().get("rid")
@@ -239,8 +268,7 @@ def _make_handler(double: WalletDouble) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
-            status, answer = double.handle(self.command, self.path.split("?")[0],
-                                           self.headers, raw)
+            status, answer = double.handle(self.command, self.path.split("?")[0], self.headers, raw)
             payload = json.dumps(answer).encode()
             try:
                 self.send_response(status)
