@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_admin.contrib.sqla import filters
+from flask import flash
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import filters, tools
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
@@ -26,9 +28,12 @@ from admin_views.loyalty_base import (
 )
 from loyalty.models import LoyaltyCard, LoyaltyTransaction
 from loyalty.services import cards as card_services
+from loyalty.wallet.google import wallet_enabled
+from loyalty.wallet.service import mark_for_sync
+from platform_core import db as dbmod
 from platform_core.customers.models import Customer
 from platform_core.extensions import db
-from platform_core.i18n_lazy import _, _l
+from platform_core.i18n_lazy import _, _l, ngettext
 from platform_core.scoping import apply_scope
 from platform_core.tenancy.models import Merchant, Store
 
@@ -178,6 +183,36 @@ class LoyaltyCardAdmin(LoyaltyModelView):
         if count_query is not None:
             count_query = count_query.filter(clause)
         return query, count_query, joins, count_joins
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name == "wallet_sync":
+            return self._can_write()
+        return super().is_action_allowed(name)
+
+    @action(
+        "wallet_sync",
+        _l("Sync to Google Wallet"),
+        _l("Send the selected cards to Google Wallet again?"),
+    )
+    def action_wallet_sync(self, ids: Any) -> None:
+        # For cards whose pass failed to update: staff retry now instead of waiting for the
+        # 15-minute job. Only the user's own cards are found (scoped query).
+        if not wallet_enabled():
+            flash(_("Google Wallet is not configured."), "warning")
+            return
+        card_ids = [int(value) for value in ids if str(value).strip().isdigit()]
+        cards = tools.get_query_for_ids(self.get_query(), self.model, card_ids).all()
+        for card in cards:
+            mark_for_sync(card)
+        dbmod.commit()
+        flash(
+            ngettext(
+                "%(num)d card is being sent to Google Wallet.",
+                "%(num)d cards are being sent to Google Wallet.",
+                len(cards),
+            ),
+            "success",
+        )
 
     def card_history(self, card: LoyaltyCard) -> list[LoyaltyTransaction]:
         """The card's latest ledger rows the user may see (the details page shows them)."""
