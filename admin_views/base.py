@@ -13,7 +13,6 @@ from typing import Any
 from flask import abort, has_request_context, redirect, request, url_for
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
-from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
@@ -65,9 +64,6 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         if row is None or not row_in_scope(row, current_user):
             return None
         return row
-
-    def get_list(self, term: str, offset: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> Any:
-        return super().get_list(term, offset, limit)
 
 
 class SecureModelView(ModelView):

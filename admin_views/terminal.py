@@ -30,7 +30,6 @@ from loyalty.errors import LoyaltyError
 from loyalty.models import LoyaltyCard, LoyaltyTransaction
 from loyalty.services import cards as card_services
 from loyalty.services import enrollment, ledger
-from loyalty.services.ledger import NOT_VOIDABLE
 from loyalty.services.programs import get_settings
 from platform_core import db as dbmod
 from platform_core.extensions import db
@@ -118,7 +117,7 @@ class TerminalView(BaseView):
             program=card.program,
             forms=forms,
             history=history,
-            voidable=_voidable_ids(history),
+            voidable=ledger.voidable_ids(history),
             rewards_ready=card.stamp_rewards_earned - card.stamp_rewards_redeemed,
         ), status
 
@@ -277,20 +276,6 @@ def _history(card: LoyaltyCard) -> list[LoyaltyTransaction]:
         .limit(HISTORY_ROWS)
     )
     return list(db.session.scalars(apply_scope(stmt, LoyaltyTransaction, current_user)))
-
-
-def _voidable_ids(history: list[LoyaltyTransaction]) -> set[int]:
-    ids = [row.id for row in history if row.type not in NOT_VOIDABLE]
-    if not ids:
-        return set()
-    voided = set(
-        db.session.scalars(
-            db.select(LoyaltyTransaction.voided_transaction_id).where(
-                LoyaltyTransaction.voided_transaction_id.in_(ids)
-            )
-        )
-    )
-    return {row_id for row_id in ids if row_id not in voided}
 
 
 def _preview(operation: str, form: Any, card: LoyaltyCard) -> dict[str, Any]:

@@ -106,14 +106,12 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from loyalty.views import register_loyalty_views
-    from messaging.views import register_messaging_views
     from platform_core.auth.views import bp as auth_bp
     from platform_core.public import bp as public_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(public_bp)
     register_loyalty_views(app)
-    register_messaging_views(app)
 
 
 def _register_admin(app: Flask) -> None:

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from babel import support
 from flask import Flask, current_app, g, request, session
-from flask_babel import Babel, Domain, get_locale
+from flask_babel import Babel, get_locale
 from werkzeug.datastructures import MultiDict
 from wtforms.i18n import messages_path
 
@@ -111,9 +111,6 @@ class _MergedDomainTranslations:
 
 #: WTForms' validation messages, with our Luxembourgish catalog in front.
 wtforms_translations = _MergedDomainTranslations("wtforms", messages_path())
-
-#: Our own domain, for code that needs an explicit Domain object.
-messages_domain = Domain(TRANSLATIONS_DIR, domain="messages")
 
 
 def remember_requested_locale() -> None:

@@ -449,6 +449,36 @@ def _reverse_stamps(card: LoyaltyCard, stamps: int) -> None:
         raise errors.reward_already_redeemed()
 
 
+def voidable_ids(
+    transactions: list[LoyaltyTransaction], *, now: datetime | None = None
+) -> set[int]:
+    """Which of ``transactions`` (rows of one merchant) a void could still cancel.
+
+    The same rules as :func:`void_transaction` that depend only on the rows: voids allowed,
+    within the window, a voidable type, not voided yet. Staff rights, PIN and balance are
+    checked when the void is made.
+    """
+    candidates = [row for row in transactions if row.type not in NOT_VOIDABLE]
+    if not candidates:
+        return set()
+    settings = get_settings(candidates[0].merchant_id)
+    if not settings.voids_allowed:
+        return set()
+    moment = now or utcnow()
+    window = timedelta(days=settings.void_window_days)
+    ids = [row.id for row in candidates if _as_aware(row.created_at) + window >= moment]
+    if not ids:
+        return set()
+    voided = set(
+        db.session.scalars(
+            select(LoyaltyTransaction.voided_transaction_id).where(
+                LoyaltyTransaction.voided_transaction_id.in_(ids)
+            )
+        )
+    )
+    return {row_id for row_id in ids if row_id not in voided}
+
+
 def void_transaction(
     transaction: LoyaltyTransaction,
     *,

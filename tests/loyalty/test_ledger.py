@@ -378,3 +378,18 @@ def test_welcome_bonus_is_credited_once_per_card(session, card, dummy_store):
         (TransactionType.WELCOME_BONUS, 50)
     ]
     assert verify_ledger().ok
+
+
+def test_voidable_ids_offer_only_what_a_void_would_accept(card, dummy_store, store_staff, settings):
+    from loyalty.services.ledger import voidable_ids
+
+    earn = earn_points(card, store=dummy_store, points=20)
+    redeem = redeem_points(card, 5, store=dummy_store)
+    void = void_transaction(redeem, staff_user=store_staff)
+    rows = [earn, redeem, void]
+    # The void itself cannot be voided, and the redemption is voided already.
+    assert voidable_ids(rows) == {earn.id}
+    settings.void_window_days = 7
+    assert voidable_ids(rows, now=utcnow() + timedelta(days=8)) == set()
+    settings.voids_allowed = False
+    assert voidable_ids(rows) == set()
