@@ -29,7 +29,6 @@ from admin_views.loyalty_base import (
 )
 from admin_views.loyalty_cards import LoyaltyCardAdmin, LoyaltyTransactionAdmin
 from admin_views.terminal import TerminalView
-from loyalty import errors as loyalty_errors
 from loyalty.errors import LoyaltyError
 from loyalty.models import (
     LoyaltyCard,
@@ -195,12 +194,10 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
         # Checked before the base class flushes: the partial unique index would otherwise
         # answer with a bare integrity error.
         with db.session.no_autoflush:
-            if model.is_active and merchant_id is not None:
-                active = program_services.get_active_program(merchant_id)
-                if active is not None and active is not model:
-                    raise ValidationError(str(loyalty_errors.program_already_active()))
-            if model.uses_stamps and not model.stamps_target:
-                raise ValidationError(str(_l("A stamps program needs a stamps target.")))
+            try:
+                program_services.check_program(model, merchant_id)
+            except LoyaltyError as exc:
+                raise ValidationError(str(exc)) from exc
         super().on_model_change(form, model, is_created)
 
 
@@ -323,8 +320,10 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
                 program_services.set_void_pin(model, new_pin)
             except LoyaltyError as exc:
                 raise ValidationError(str(exc)) from exc
-        if model.void_requires_pin and not model.void_pin_hash:
-            raise ValidationError(str(_l("Set a PIN before requiring it for voids.")))
+        try:
+            program_services.check_settings(model)
+        except LoyaltyError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 def add_views(admin: Admin) -> None:

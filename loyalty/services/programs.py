@@ -131,6 +131,34 @@ def create_program(merchant: Merchant, **fields: Any) -> LoyaltyProgram:
     return program
 
 
+def check_program(program: LoyaltyProgram, merchant_id: int) -> None:
+    """The rules of :func:`create_program`, for a program edited in place (the console).
+
+    :raises LoyaltyError: ``program_already_active`` or ``invalid_program``.
+    """
+    _validate_program_fields(
+        ProgramKind(program.kind),
+        {
+            "stamps_target": program.stamps_target,
+            "points_per_euro": program.points_per_euro,
+            "welcome_bonus_points": program.welcome_bonus_points,
+        },
+    )
+    if program.is_active:
+        active = get_active_program(merchant_id)
+        if active is not None and active is not program:
+            raise errors.program_already_active()
+
+
+def check_settings(settings: MerchantLoyaltySettings) -> None:
+    """Settings must be usable as saved: voids cannot require a PIN that was never set.
+
+    :raises LoyaltyError: ``pin_not_set``.
+    """
+    if settings.void_requires_pin and not settings.void_pin_hash:
+        raise errors.pin_not_set()
+
+
 def set_void_pin(settings: MerchantLoyaltySettings, pin: str | None) -> None:
     """Store the void PIN's Argon2 hash (``None`` or empty clears it).
 

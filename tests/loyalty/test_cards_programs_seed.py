@@ -104,3 +104,26 @@ def test_demo_seed_is_consistent_and_idempotent(session):
     lines = list(seed_demo_loyalty())
     assert any("(0 new)" in line for line in lines)
     assert session.scalar(select(func.count()).select_from(LoyaltyTransaction)) == rows
+
+
+def test_edited_program_and_settings_are_checked(points_program, dummy_merchant, settings):
+    from loyalty.models import LoyaltyProgram
+    from loyalty.services.programs import check_program, check_settings
+
+    second = LoyaltyProgram(kind=ProgramKind.POINTS, name="Second", is_active=True)
+    with pytest.raises(LoyaltyError) as exc:
+        check_program(second, dummy_merchant.id)
+    assert exc.value.code == "program_already_active"
+    check_program(points_program, dummy_merchant.id)  # itself is no conflict
+
+    points_program.kind = ProgramKind.STAMPS
+    points_program.stamps_target = None
+    with pytest.raises(LoyaltyError) as exc:
+        check_program(points_program, dummy_merchant.id)
+    assert exc.value.code == "invalid_program"
+
+    settings.void_requires_pin = True
+    settings.void_pin_hash = None
+    with pytest.raises(LoyaltyError) as exc:
+        check_settings(settings)
+    assert exc.value.code == "pin_not_set"
