@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import force_locale, format_date, format_decimal
 
 from loyalty.card_links import TokenProblem, card_page_url, resolve_card_token
@@ -23,6 +23,7 @@ from platform_core import db as dbmod
 from platform_core.i18n import current_locale_code, normalise_locale
 from platform_core.i18n_lazy import _
 from platform_core.tenancy.models import Store
+from platform_core.tenancy.resolver import current_store
 from platform_core.tenancy.services import get_store_by_slug
 
 bp = Blueprint(
@@ -82,6 +83,15 @@ def _too_many_requests(exc: Exception):
     return html, status, {"Retry-After": str(retry_after_seconds())}
 
 
+@bp.route("/")
+def store_home():
+    """A store's own domain shows its enrollment page; the platform host, the console."""
+    store = current_store._get_current_object()
+    if store is None:
+        return redirect(url_for("admin.index"))
+    return enrollment_page(store)
+
+
 @bp.route("/enroll/<slug>", methods=["GET", "POST"])
 @enroll_limit
 def enroll(slug: str):
@@ -94,7 +104,7 @@ def enroll(slug: str):
 def enrollment_page(store: Store):
     """The enrollment form of ``store``'s merchant's active program (GET shows, POST joins).
 
-    Also answers ``GET /`` on a host listed in StoreDomain (``platform_core.public``).
+    Also answers ``GET /`` on a host listed in StoreDomain (:func:`store_home`).
     """
     # Merchant, program and settings with one query.
     setup = get_merchant_program(store.merchant_id)

@@ -1,22 +1,13 @@
-"""Public entry points that belong to no domain package: the root URL and health check."""
+"""Public entry points that belong to no domain package: the health check.
+
+The root URL belongs to the loyalty package (a store's domain shows its enrollment page).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, url_for
-
-from platform_core.tenancy.resolver import current_store
+from flask import Blueprint, jsonify
 
 bp = Blueprint("public", __name__)
-
-
-@bp.route("/")
-def root():
-    # A store's own domain shows its enrollment page; the platform host goes to the console.
-    if current_store:
-        from loyalty.public_views import enrollment_page
-
-        return enrollment_page(current_store)
-    return redirect(url_for("admin.index"))
 
 
 @bp.route("/healthz")
