@@ -18,7 +18,7 @@ from admin_views.base import SecureModelView, scoped_choices
 from messaging import editor
 from messaging.catalog import CATALOG
 from messaging.models import EmailLog, EmailStatus
-from messaging.service import resend
+from messaging.queueing import resend
 from platform_core import db as dbmod
 from platform_core.i18n import LANGUAGE_NAMES
 from platform_core.i18n_lazy import _, _l, ngettext

@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     # Imported only now: the Huey instance and the configuration read the environment above.
     from sqlalchemy import select
 
-    from messaging.loyalty_notifications import loyalty_notifications
+    from loyalty.notifications import loyalty_notifications
     from messaging.models import EmailLog, EmailStatus
     from platform_core import db as dbmod
     from platform_core.app import create_app

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 import messaging.scoping  # noqa: F401  (the rules must be registered before any lookup)
 from messaging.catalog import CATALOG, CORE_CODES, TemplateSpec, get_spec
+from messaging.delivery import build_message
 from messaging.models import (
     EmailLog,
     EmailStatus,
@@ -26,9 +27,9 @@ from messaging.models import (
     StoreEmailTemplate,
     StoreEmailTemplateVersion,
 )
+from messaging.previews import render_preview
 from messaging.providers import MailProviderError, get_provider
 from messaging.rendering import RenderedEmail, validate_template
-from messaging.service import build_message, render_preview
 from platform_core import db as dbmod
 from platform_core.extensions import db
 from platform_core.models_base import utcnow

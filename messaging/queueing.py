@@ -1,13 +1,16 @@
 """Queueing an email: the log row inside the caller's transaction, the send task after it.
 
-:func:`queue_email` is the body of :func:`messaging.service.send`. :func:`email_batch` lets a
-service queue several emails with one flush: enrollment queues two, and on PostgreSQL their
-rows go in with a single multi-row ``INSERT``.
+:func:`send` only records a queued :class:`EmailLog` row and registers the send task to run
+after the caller's transaction commits, so no request ever waits on SMTP and a rolled-back
+change sends nothing. :func:`resend` queues a copy of a logged email through the same row
+constructor. :func:`email_batch` lets a caller queue several emails with one flush:
+enrollment queues two, and on PostgreSQL their rows go in with a single multi-row ``INSERT``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,19 +19,49 @@ from messaging.catalog import get_spec
 from messaging.models import EmailLog, EmailStatus
 from platform_core import db as dbmod
 from platform_core.extensions import db
+from platform_core.staff.models import StaffUser
 from platform_core.tenancy.models import Store
+
+log = logging.getLogger(__name__)
 
 #: ``session.info`` key of the rows queued inside :func:`email_batch`, not flushed yet.
 _BATCH_KEY = "messaging_email_batch"
 
 
-def _enqueue_after_commit(log_row: EmailLog) -> None:
+def enqueue_after_commit(log_row: EmailLog) -> None:
+    """Register the send task of a flushed row to run once the transaction commits."""
     from messaging.tasks import send_email_task
 
     dbmod.after_commit(send_email_task, log_row.id)
 
 
-def queue_email(
+def _queued_row(
+    code: str,
+    *,
+    recipient: str,
+    locale: str,
+    context_json: str,
+    merchant_id: int | None,
+    store_id: int | None,
+    resent_from_id: int | None = None,
+) -> EmailLog:
+    """A new queued row, added to the session: first sends and resends both start here."""
+    row = EmailLog(
+        code=code,
+        recipient=recipient,
+        locale=locale,
+        merchant_id=merchant_id,
+        store_id=store_id,
+        status=EmailStatus.QUEUED,
+        context_json=context_json,
+        attempts=0,
+        resent_from_id=resent_from_id,
+    )
+    db.session.add(row)
+    return row
+
+
+def send(
     code: str,
     *,
     recipient: str,
@@ -37,7 +70,7 @@ def queue_email(
     merchant_id: int | None = None,
     store_id: int | None = None,
 ) -> EmailLog:
-    """Add a queued :class:`EmailLog` row for ``code`` and send it after the commit.
+    """Queue the email ``code`` for ``recipient``; it is sent after the transaction commits.
 
     Outside :func:`email_batch` the row is flushed at once (it has its id on return); inside
     one it is flushed, and its task registered, when the batch ends.
@@ -59,23 +92,53 @@ def queue_email(
         store = db.session.get(Store, store_id)
         merchant_id = store.merchant_id if store is not None else None
     values = {name: "" if value is None else str(value) for name, value in context.items()}
-    row = EmailLog(
-        code=code,
+    row = _queued_row(
+        code,
         recipient=recipient.strip(),
         locale=locale,
+        context_json=json.dumps(values, ensure_ascii=False, sort_keys=True),
         merchant_id=merchant_id,
         store_id=store_id,
-        status=EmailStatus.QUEUED,
-        context_json=json.dumps(values, ensure_ascii=False, sort_keys=True),
-        attempts=0,
     )
-    db.session.add(row)
     batch = db.session.info.get(_BATCH_KEY)
     if batch is not None:
         batch.append(row)
         return row
     db.session.flush()
-    _enqueue_after_commit(row)
+    enqueue_after_commit(row)
+    return row
+
+
+def resend(email_log_id: int, *, staff_user: StaffUser | None = None) -> EmailLog:
+    """Queue a new copy of a logged email (same template, variables and recipient).
+
+    The new row points back with ``resent_from_id``; the template is resolved again at send
+    time, so a corrected template is used.
+
+    :param email_log_id: the log row to repeat.
+    :param staff_user: who asked for it (recorded in the log line).
+    :return: the new queued row.
+    """
+    original = db.session.get(EmailLog, email_log_id)
+    if original is None:
+        raise LookupError(f"no email log {email_log_id}")
+    row = _queued_row(
+        original.code,
+        recipient=original.recipient,
+        locale=original.locale,
+        context_json=original.context_json,
+        merchant_id=original.merchant_id,
+        store_id=original.store_id,
+        resent_from_id=original.id,
+    )
+    db.session.flush()
+    log.info(
+        "email log %s resent as %s by %s",
+        original.id,
+        row.id,
+        staff_user.email if staff_user is not None else "system",
+    )
+    enqueue_after_commit(row)
     return row
 
 
@@ -100,4 +163,4 @@ def email_batch() -> Iterator[None]:
     if rows:
         session.flush()
         for row in rows:
-            _enqueue_after_commit(row)
+            enqueue_after_commit(row)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from messaging.service import EmailDeliveryError, deliver
+from messaging.delivery import EmailDeliveryError, deliver
 from platform_core import db as dbmod
 from platform_core.config import load_config
 from platform_core.huey import huey

@@ -32,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None, config: Config | None = 
 
     _init_proxy(app)
     _init_extensions(app)
+    _register_ports(app)
     _register_blueprints(app)
     _register_admin(app)
     _register_cli(app)
@@ -104,9 +105,18 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _register_ports(app: Flask) -> None:
+    # The core sends staff emails through a port; messaging, a layer above, provides it.
+    from messaging.queueing import send
+    from platform_core.mail_port import register_mail_sender
+
+    register_mail_sender(app, send)
+
+
 def _register_blueprints(app: Flask) -> None:
     from loyalty.views import register_loyalty_views
-    from platform_core.auth.views import bp as auth_bp
+    from platform_core.auth import password_views, views  # noqa: F401  (routes on auth_bp)
+    from platform_core.auth.blueprint import bp as auth_bp
     from platform_core.public import bp as public_bp
 
     app.register_blueprint(auth_bp)

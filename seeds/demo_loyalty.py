@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from loyalty.errors import LoyaltyError
 from loyalty.models import LoyaltyCard, LoyaltyProgram, ProgramKind
+from loyalty.notifications import loyalty_notifications
 from loyalty.services.cards import get_card_for_customer
 from loyalty.services.enrollment import EnrollmentData, enroll_customer
 from loyalty.services.expiry import expire_inactive_points
@@ -32,7 +33,6 @@ from loyalty.services.ledger import (
     void_transaction,
 )
 from loyalty.services.programs import create_program, get_settings, set_void_pin
-from messaging.loyalty_notifications import loyalty_notifications
 from platform_core.customers.models import Customer
 from platform_core.extensions import db
 from platform_core.models_base import utcnow

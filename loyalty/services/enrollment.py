@@ -10,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 
 from loyalty import errors
 from loyalty.models import LoyaltyCard
+from loyalty.notifications import loyalty_notifications
 from loyalty.services.cards import random_card_number
 from loyalty.services.ledger import check_store_access, credit_welcome_bonus
 from loyalty.services.programs import get_merchant_program
 from loyalty.wallet.service import mark_for_sync
-from messaging.loyalty_notifications import loyalty_notifications
 from platform_core.customers.models import Customer
 from platform_core.extensions import db
 from platform_core.models_base import utcnow

@@ -15,9 +15,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import or_, select
 
 from loyalty.models import LoyaltyCard, LoyaltyProgram, TransactionType
+from loyalty.notifications import loyalty_notifications
 from loyalty.services.ledger import add_ledger_row
 from loyalty.wallet.service import mark_for_sync
-from messaging.loyalty_notifications import loyalty_notifications
 from platform_core.extensions import db
 from platform_core.models_base import utcnow
 

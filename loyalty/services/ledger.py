@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 
 from loyalty import errors
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType
+from loyalty.notifications import loyalty_notifications
 from loyalty.services.programs import check_void_pin, get_settings
 from loyalty.wallet.service import mark_for_sync
-from messaging.loyalty_notifications import loyalty_notifications
 from platform_core.extensions import db
 from platform_core.models_base import utcnow
 from platform_core.staff.models import StaffRole, StaffUser

@@ -13,6 +13,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import login_user
 
 from platform_core import db as dbmod
+from platform_core.auth.blueprint import bp
 from platform_core.auth.forms import ForgotPasswordForm, SetPasswordForm
 from platform_core.auth.services import (
     check_password_token,
@@ -21,7 +22,6 @@ from platform_core.auth.services import (
     token_problem_message,
 )
 from platform_core.auth.tokens import TokenProblem, TokenPurpose, max_age_seconds
-from platform_core.auth.views import bp
 from platform_core.extensions import limiter
 from platform_core.i18n import current_locale_code
 from platform_core.i18n_lazy import _

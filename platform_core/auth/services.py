@@ -1,8 +1,8 @@
 """Password resets and invitations: the rules behind the set-password links.
 
-Both send an email through the messaging service, which queues it and sends it after the
-caller's transaction commits. The messaging package builds on ``platform_core``, so it is
-imported inside the functions that need it.
+Both send an email through the core's mail port (:mod:`platform_core.mail_port`), which the
+app factory wires to messaging: it queues the email and sends it after the caller's
+transaction commits. The core never imports messaging, which builds on it.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from platform_core.auth.tokens import (
 )
 from platform_core.i18n import current_locale_code, normalise_locale
 from platform_core.i18n_lazy import _
+from platform_core.mail_port import send_mail
 from platform_core.staff.models import StaffRole, StaffUser
 from platform_core.staff.services import (
     StaffUserError,
@@ -50,9 +51,7 @@ def _staff_context(user: StaffUser) -> dict[str, Any]:
 
 
 def _send(code: str, user: StaffUser, locale: str, context: dict[str, Any]) -> Any:
-    from messaging.service import send
-
-    return send(
+    return send_mail(
         code,
         recipient=user.email,
         locale=locale,

@@ -10,20 +10,19 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
 from platform_core import db as dbmod
+from platform_core.auth.blueprint import bp
 from platform_core.auth.forms import LoginForm
 from platform_core.extensions import db, limiter, login_manager
 from platform_core.i18n_lazy import _
 from platform_core.ratelimit import client_ip
 from platform_core.staff.models import StaffUser
 from platform_core.staff.services import authenticate
-
-bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
@@ -118,7 +117,3 @@ def _csrf_failed(exc: CSRFError) -> Any:
     }:
         return redirect(request.path), 303
     return redirect(url_for("auth.login")), 303
-
-
-# The password pages register their routes on ``bp``.
-from platform_core.auth import password_views  # noqa: E402,F401

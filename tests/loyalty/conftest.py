@@ -124,7 +124,7 @@ class RecordingNotifications:
 
 @pytest.fixture
 def notifications(monkeypatch: pytest.MonkeyPatch) -> RecordingNotifications:
-    from messaging.loyalty_notifications import loyalty_notifications
+    from loyalty.notifications import loyalty_notifications
 
     recorder = RecordingNotifications()
     for name in (

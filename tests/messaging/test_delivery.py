@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from loyalty.models import LoyaltyCard
-from messaging.loyalty_notifications import loyalty_notifications
+from loyalty.notifications import loyalty_notifications
+from messaging.delivery import deliver
 from messaging.models import EmailLog, EmailStatus
 from messaging.providers import outbox
-from messaging.service import deliver, send
+from messaging.queueing import send
 from messaging.tasks import send_email_task
 from platform_core import db as dbmod
 

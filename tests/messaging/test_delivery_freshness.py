@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from loyalty.models import LoyaltyCard
-from messaging.loyalty_notifications import loyalty_notifications
+from loyalty.notifications import loyalty_notifications
 from messaging.mime import build_mime, message_bytes
 from messaging.models import EmailTemplate, StoreEmailTemplate
 from messaging.providers import outbox

@@ -6,7 +6,7 @@ import pytest
 
 from messaging import editor
 from messaging.models import StoreEmailTemplate
-from messaging.service import resolve_template
+from messaging.resolution import resolve_template
 from platform_core.staff.models import StaffRole
 from tests.messaging.editor_support import CODE, platform_templates
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from loyalty.models import LoyaltyCard
-from messaging.loyalty_notifications import loyalty_notifications
+from loyalty.notifications import loyalty_notifications
 from messaging.models import EmailLog, EmailStatus
 from messaging.providers import outbox
 from platform_core import db as dbmod

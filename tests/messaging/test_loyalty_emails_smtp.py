@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from loyalty.models import LoyaltyCard, ProgramKind
-from messaging.loyalty_notifications import loyalty_notifications
+from loyalty.notifications import loyalty_notifications
 from messaging.models import EmailLog, EmailStatus
 from platform_core import db as dbmod
 

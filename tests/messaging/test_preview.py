@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from messaging.previews import render_preview
 from messaging.rendering import TemplateRenderError
-from messaging.service import render_preview
 from platform_core.tenancy.models import Merchant, Store
 
 SUBJECT = "{{ points }} / {{ points_balance }} / {{ expiry_date }}"

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from loyalty.models import LoyaltyCard
-from messaging.loyalty_notifications import loyalty_notifications
+from loyalty.notifications import loyalty_notifications
 from messaging.models import EmailTemplate, StoreEmailTemplate
 from messaging.providers import outbox
-from messaging.service import resolve_template
+from messaging.resolution import resolve_template
 from platform_core import db as dbmod
 from platform_core.tenancy.models import Merchant, Store
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from loyalty.models import LoyaltyCard
-from messaging.loyalty_notifications import loyalty_notifications
+from loyalty.notifications import loyalty_notifications
 from messaging.models import EmailStatus, EmailTemplate
 from messaging.providers import outbox
 from messaging.rendering import validate_template

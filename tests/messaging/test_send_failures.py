@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from loyalty.models import LoyaltyCard
+from loyalty.notifications import loyalty_notifications
 from messaging import tasks
-from messaging.loyalty_notifications import loyalty_notifications
 from messaging.models import EmailLog, EmailStatus
-from messaging.service import resend
+from messaging.queueing import resend
 from platform_core import db as dbmod
 from tests.messaging.conftest import free_port
 

@@ -1,9 +1,11 @@
 """Loyalty lifecycle emails: one method per event.
 
 Loyalty services call these *inside* their transaction, passing ids. Each method resolves
-customer, card, program, merchant and store into the template's variables, records a queued
-``EmailLog`` row and registers the send task with ``platform_core.db.after_commit``: nothing
-is sent unless the loyalty change commits, and no request waits on SMTP.
+customer, card, program, merchant and store into the template's variables (the card page
+link and the Google Wallet link included) and hands them to :func:`messaging.queueing.send`,
+which records a queued ``EmailLog`` row and sends it after the commit: nothing is sent
+unless the loyalty change commits, and no request waits on SMTP. Messaging knows nothing of
+loyalty; everything loyalty-specific is computed here.
 
 Variables are formatted here, in the customer's locale (names, numbers, dates), so templates
 only place ready-made strings.
@@ -19,10 +21,11 @@ from typing import Any
 
 from flask_babel import force_locale, format_date, format_decimal
 
+from loyalty.card_links import card_page_url
 from loyalty.models import LoyaltyCard
+from loyalty.wallet.google import wallet_save_url
 from messaging.models import EmailLog
-from messaging.queueing import email_batch
-from messaging.service import send
+from messaging.queueing import email_batch, send
 from platform_core.extensions import db
 
 log = logging.getLogger(__name__)
@@ -32,18 +35,8 @@ _DEFAULT_COLOR = "#1f5f8b"
 _LOCALES = ("en", "fr", "de", "lb")
 
 
-def _card_url(card: LoyaltyCard) -> str:
-    from loyalty.card_links import card_page_url
-
-    return card_page_url(card)
-
-
 def _wallet_url(card: LoyaltyCard) -> str:
     """The "Add to Google Wallet" link, or empty when Wallet is not set up or unavailable."""
-    try:
-        from loyalty.wallet.google import wallet_save_url
-    except ImportError:
-        return ""
     try:
         return wallet_save_url(card) or ""
     except Exception:
@@ -94,7 +87,7 @@ class LoyaltyNotificationService:
                 "card_number": _format_card_number(card.card_number),
                 "points_balance": format_decimal(card.points_balance),
                 "stamp_count": format_decimal(card.stamp_count),
-                "card_url": _card_url(card),
+                "card_url": card_page_url(card),
                 "wallet_url": _wallet_url(card),
                 "brand_color": program.brand_color
                 if _COLOR.match(program.brand_color or "")
