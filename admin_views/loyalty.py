@@ -304,15 +304,10 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
 
     def on_model_change(self, form: Any, model: MerchantLoyaltySettings, is_created: bool) -> None:
         if is_created:
-            merchant_id = target_merchant_id(model)
-            with db.session.no_autoflush:
-                existing = db.session.scalar(
-                    db.select(MerchantLoyaltySettings.id).where(
-                        MerchantLoyaltySettings.merchant_id == merchant_id
-                    )
-                )
-            if existing is not None:
-                raise ValidationError(str(_l("This merchant already has loyalty settings.")))
+            try:
+                program_services.check_new_settings(target_merchant_id(model))
+            except LoyaltyError as exc:
+                raise ValidationError(str(exc)) from exc
         super().on_model_change(form, model, is_created)
         new_pin = form.new_pin.data if "new_pin" in form else None
         if new_pin:

@@ -118,7 +118,7 @@ class TerminalView(BaseView):
             forms=forms,
             history=history,
             voidable=ledger.voidable_ids(history),
-            rewards_ready=card.stamp_rewards_earned - card.stamp_rewards_redeemed,
+            rewards_ready=card.rewards_ready(),
         ), status
 
     @expose("/<int:store_id>/cards/<int:card_id>/<operation>/", methods=["POST"])

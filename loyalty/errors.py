@@ -186,6 +186,10 @@ def invalid_pin() -> LoyaltyError:
     return LoyaltyError(_l("The PIN must be 4 to 8 digits."), "invalid_pin")
 
 
+def settings_already_exist() -> LoyaltyError:
+    return LoyaltyError(_l("This merchant already has loyalty settings."), "settings_already_exist")
+
+
 def pin_not_set() -> LoyaltyError:
     return LoyaltyError(_l("Set a PIN before requiring it for voids."), "pin_not_set")
 

@@ -246,6 +246,14 @@ class LoyaltyCard(TimestampMixin, db.Model):
             return None
         return _aware(self.last_activity_at) + timedelta(days=days)
 
+    def rewards_ready(self) -> int:
+        """Stamp rewards earned and not redeemed yet; never below 0.
+
+        The one place this rule lives: the terminal, the ledger (redeem, void) and the public
+        card page all ask the card.
+        """
+        return max(0, (self.stamp_rewards_earned or 0) - (self.stamp_rewards_redeemed or 0))
+
     def expire_points(self) -> int:
         """Zero the balance as expired; return how many points expired.
 

@@ -96,11 +96,6 @@ def earn_summary(program: LoyaltyProgram) -> list[str]:
     return lines
 
 
-def rewards_ready(card: LoyaltyCard) -> int:
-    """Stamp rewards earned and not redeemed yet."""
-    return max(0, card.stamp_rewards_earned - card.stamp_rewards_redeemed)
-
-
 def wallet_url(card: LoyaltyCard) -> str | None:
     """The "Add to Google Wallet" link, or ``None`` when the wallet is not set up.
 
@@ -133,6 +128,6 @@ def card_view(card: LoyaltyCard) -> dict[str, Any]:
         "stamps_target_display": format_decimal(target) if target else "",
         # The ledger keeps stamp_count below the target (a full round becomes a reward).
         "stamps_in_round": min(card.stamp_count, target) if target else 0,
-        "rewards_ready": rewards_ready(card),
+        "rewards_ready": card.rewards_ready(),
         "wallet_url": wallet_url(card),
     }

@@ -416,7 +416,7 @@ def redeem_stamp_reward(
     _check_redemption_store(card, store)
 
     def apply(card: LoyaltyCard) -> LoyaltyTransaction:
-        if card.stamp_rewards_earned - card.stamp_rewards_redeemed <= 0:
+        if card.rewards_ready() <= 0:
             raise errors.no_reward_available()
         card.stamp_rewards_redeemed += 1
         _touch(card, now)
@@ -441,7 +441,7 @@ def _reverse_stamps(card: LoyaltyCard, stamps: int) -> None:
     target = card.program.stamps_target or 0
     card.stamp_count -= stamps
     while card.stamp_count < 0 and target:
-        if card.stamp_rewards_earned <= card.stamp_rewards_redeemed:
+        if card.rewards_ready() <= 0:
             raise errors.reward_already_redeemed()
         card.stamp_rewards_earned -= 1
         card.stamp_count += target

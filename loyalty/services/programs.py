@@ -150,6 +150,21 @@ def check_program(program: LoyaltyProgram, merchant_id: int) -> None:
             raise errors.program_already_active()
 
 
+def check_new_settings(merchant_id: int | None) -> None:
+    """A merchant has one settings row: refuse to create a second one.
+
+    :raises LoyaltyError: ``settings_already_exist``.
+    """
+    with db.session.no_autoflush:
+        existing = db.session.scalar(
+            select(MerchantLoyaltySettings.id).where(
+                MerchantLoyaltySettings.merchant_id == merchant_id
+            )
+        )
+    if existing is not None:
+        raise errors.settings_already_exist()
+
+
 def check_settings(settings: MerchantLoyaltySettings) -> None:
     """Settings must be usable as saved: voids cannot require a PIN that was never set.
 
