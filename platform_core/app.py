@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from platform_core.config import INSTANCE_DIR, PROJECT_ROOT, Config, load_config
@@ -30,6 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None, config: Config | None = 
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
+    _init_templates(app)
     _init_proxy(app)
     _init_extensions(app)
     _register_ports(app)
@@ -37,6 +39,19 @@ def create_app(overrides: dict[str, Any] | None = None, config: Config | None = 
     _register_admin(app)
     _register_cli(app)
     return app
+
+
+def _init_templates(app: Flask) -> None:
+    # Each package keeps the templates its pages use (loyalty: card details, terminal;
+    # messaging: email log, template editor); the core keeps the base layout and auth
+    # pages. Looked up in this order, so the core's layout is the one pages extend.
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(PROJECT_ROOT / "platform_core" / "templates")),
+            FileSystemLoader(str(PROJECT_ROOT / "loyalty" / "templates")),
+            FileSystemLoader(str(PROJECT_ROOT / "messaging" / "templates")),
+        ]
+    )
 
 
 def _init_proxy(app: Flask) -> None:
