@@ -1,6 +1,9 @@
 """The Huey consumer's entry module: ``huey_consumer platform_core.worker.huey``.
 
 It imports every package's ``tasks`` module so the consumer knows every task and periodic job.
+``wsgi.huey`` is this same instance. A consumer started on the bare instance
+(``platform_core.huey.huey``) refuses to start: see :mod:`platform_core.huey`. This is a
+composition root: the layers contract in ``pyproject.toml`` lets it import the domains.
 """
 
 import loyalty.tasks  # noqa: E402,F401,I001
