@@ -47,6 +47,7 @@ PAYLOADS = {
     "indent": ("{{ ('a' ~ '\\n' * 90000)|indent(100000) }}", 1),
     "replace": ("{{ ('a' * 90000)|replace('a', 'a' * 90000) }}", 1),
     "batch": ("{{ customer_first_name|batch(1000000000, 'x')|list|length }}", 1),
+    "a method printed": ("<p>Hi</p>\n<p>{{ customer_first_name.upper }}</p>", 2),
     "loop until the budget": (
         "{% set s = 'x' * 100000 %}\n{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}",
         2,
