@@ -217,3 +217,28 @@ def test_a_worker_that_stops_answering_is_killed_and_replaced(
         os.kill(frozen, 0)  # killed and reaped
     assert render_email("x", "<p>back</p>", "", {}).body_html == "<p>back</p>"
     assert _worker_pid() != frozen
+
+
+@pytest.mark.usefixtures("app_ctx")
+def test_a_forked_process_starts_its_own_workers() -> None:
+    # gunicorn and Huey's process workers fork: the parent's workers and pipes are not theirs.
+    render_email("x", "<p>hi</p>", "", {})
+    parents_worker = _worker_pid()
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            body = render_email("x", "<p>{{ 6 * 7 }}</p>", "", {}).body_html
+            os.write(write_end, f"{body} {_worker_pid()}".encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    _, status = os.waitpid(child, 0)
+    with os.fdopen(read_end, "rb") as answer:
+        body, childs_worker = answer.read().decode().split()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert body == "<p>42</p>"
+    assert int(childs_worker) != parents_worker
+    # The parent's worker is untouched and still serves the parent.
+    assert render_email("x", "<p>ok</p>", "", {}).body_html == "<p>ok</p>"
+    assert _worker_pid() == parents_worker
