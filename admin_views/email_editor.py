@@ -18,6 +18,7 @@ from messaging import editor
 from messaging.catalog import sample_context
 from messaging.models import StoreEmailTemplate
 from messaging.rendering import TemplateProblem, TemplateRenderError
+from messaging.sandbox_pool import SandboxUnavailable
 from platform_core import db as dbmod
 from platform_core.forms import BaseForm
 from platform_core.i18n_lazy import _, _l
@@ -273,7 +274,10 @@ def _render(store: Store, code: str, locale: str, draft: dict[str, str]) -> tupl
     try:
         return editor.render_draft(store, code, locale, **draft), []
     except TemplateRenderError as exc:
-        return None, [TemplateProblem(exc.field, None, exc.message)]
+        return None, [TemplateProblem(exc.field, exc.line, exc.message)]
+    except SandboxUnavailable:
+        message = _("The template could not be checked now. Try again shortly.")
+        return None, [TemplateProblem("body_html", None, message)]
 
 
 def _samples(code: str, locale: str) -> dict[str, str]:

@@ -1,59 +1,50 @@
 """Sandboxed rendering and validation of editable email templates.
 
-Merchants and platform staff edit templates, so a template is untrusted code. It is parsed by
-an immutable Jinja2 sandbox with no globals and strict undefined handling, both when it is
-saved (:func:`validate_template`, which also reports what is wrong and on which line) and when
-it is sent (:func:`render_email`), so a template that slipped past validation still cannot
-reach Python internals: it fails the send instead.
-
-Compiled templates are cached by source hash: a send renders the same few templates over and
-over, and compiling is far slower than rendering.
+Merchants and platform staff edit templates, so a template is untrusted code. It is checked
+statically when it is saved (:func:`validate_template`, which reports what is wrong and on
+which line), then rendered with sample values; every send renders it again. Rendering never
+happens in this process: it runs in a sandbox worker process (:mod:`messaging.sandbox_pool`)
+with a time budget, CPU and memory limits, and the checks of :mod:`messaging.sandbox` that
+refuse any operation whose result would be too large before it runs. A template that
+slipped past validation still cannot reach Python internals or exhaust a worker: it fails
+the send instead, with the reason and the line.
 """
 
 from __future__ import annotations
 
-import hashlib
-import operator
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
-from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from flask import current_app, has_app_context
+from flask_babel import format_decimal
+from jinja2 import TemplateSyntaxError, meta, nodes
 
 from messaging.catalog import get_spec
 from messaging.html_text import html_to_text
+from messaging.sandbox import (
+    ALLOWED_METHODS,
+    FORBIDDEN_FILTERS,
+    MAX_INT_DIGITS,
+    MAX_SIZE,
+    MAX_SOURCE_LENGTH,
+    html_env,
+    text_env,
+)
+from messaging.sandbox_pool import SandboxUnavailable, pool
 from platform_core.i18n_lazy import _
 
 #: Longest string or list an expression may build (``'x' * 10**9`` would exhaust memory).
-MAX_BUILT_LENGTH = 100_000
+MAX_BUILT_LENGTH = MAX_SIZE
+#: Largest rendered message (subject and bodies together), in bytes of UTF-8.
+MAX_OUTPUT_BYTES = 256 * 1024
 #: Names Jinja defines by itself that give a template a handle on its own machinery.
 _RESERVED_NAMES = frozenset({"self", "caller", "varargs", "kwargs", "loop", "super"})
 #: String methods that are harmless and occasionally useful in a template.
-_ALLOWED_ATTRIBUTES = frozenset(
-    {"upper", "lower", "title", "capitalize", "strip", "lstrip", "rstrip"}
-)
+_ALLOWED_ATTRIBUTES = ALLOWED_METHODS
 #: Filters that look up attributes by name; with them a template bypasses the attribute check.
-_FORBIDDEN_FILTERS = frozenset(
-    {
-        "attr",
-        "map",
-        "selectattr",
-        "rejectattr",
-        "groupby",
-        "sort",
-        "sum",
-        "unique",
-        "min",
-        "max",
-        "dictsort",
-        "xmlattr",
-    }
-)
+_FORBIDDEN_FILTERS = FORBIDDEN_FILTERS
 #: Statement nodes that need other templates or define reusable code.
 _FORBIDDEN_NODES: dict[type[nodes.Node], str] = {
     nodes.Extends: "extends",
@@ -64,45 +55,6 @@ _FORBIDDEN_NODES: dict[type[nodes.Node], str] = {
     nodes.CallBlock: "call",
     nodes.Block: "block",
 }
-
-
-class _EmailSandbox(ImmutableSandboxedEnvironment):
-    """The sandbox, with no globals and a cap on strings built by ``*`` and ``**``."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
-        if operator_name == "**":
-            if isinstance(right, int | float) and abs(right) > 64:
-                raise SecurityError("exponent too large")
-            return operator.pow(left, right)
-        result_length = 0
-        for seq, count in ((left, right), (right, left)):
-            if isinstance(seq, str | list | tuple) and isinstance(count, int):
-                result_length = len(seq) * count
-        if result_length > MAX_BUILT_LENGTH:
-            raise SecurityError("result too long")
-        return operator.mul(left, right)
-
-
-def _make_env(autoescape: bool) -> _EmailSandbox:
-    env = _EmailSandbox(
-        autoescape=autoescape,
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        auto_reload=False,
-        cache_size=0,
-    )
-    # range, lipsum, cycler, joiner, namespace, dict: none is needed by an email, and each is
-    # one more object a template could poke at.
-    env.globals.clear()
-    return env
-
-
-#: HTML bodies are autoescaped: a customer named ``<script>`` stays text.
-html_env = _make_env(autoescape=True)
-#: Subjects and text bodies are plain text.
-text_env = _make_env(autoescape=False)
 
 
 class TemplateProblem(NamedTuple):
@@ -121,45 +73,19 @@ class RenderedEmail:
 
 
 class TemplateRenderError(Exception):
-    """A template could not be rendered (syntax, unknown variable, sandbox refusal)."""
+    """A template could not be rendered (syntax, unknown variable, sandbox refusal, limit).
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    :ivar field: ``subject``, ``body_html``, ``body_text`` (or ``code``: no template).
+    :ivar message: the reason, in the current locale.
+    :ivar line: the template line, when known.
+    """
+
+    def __init__(self, field: str, message: str, line: int | None = None) -> None:
+        where = _("Line %(line)s: %(message)s", line=line, message=message) if line else message
+        super().__init__(f"{field}: {where}")
         self.field = field
         self.message = message
-
-
-# --- compiled template cache ------------------------------------------------------------
-
-
-class _CompiledCache:
-    """A small thread-safe LRU of compiled templates keyed by (kind, source hash)."""
-
-    def __init__(self, maxsize: int = 256) -> None:
-        self.maxsize = maxsize
-        self._items: OrderedDict[tuple[bool, str], Template] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, source: str, *, html: bool) -> Template:
-        key = (html, hashlib.sha256(source.encode("utf-8")).hexdigest())
-        with self._lock:
-            template = self._items.get(key)
-            if template is not None:
-                self._items.move_to_end(key)
-                return template
-        template = (html_env if html else text_env).from_string(source)
-        with self._lock:
-            self._items[key] = template
-            if len(self._items) > self.maxsize:
-                self._items.popitem(last=False)
-        return template
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-compiled_templates = _CompiledCache()
+        self.line = line
 
 
 # --- validation -------------------------------------------------------------------------
@@ -177,10 +103,25 @@ def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
         yield from _walk(child)
 
 
+def _number(value: int) -> str:
+    return format_decimal(value) if has_app_context() else str(value)
+
+
 def _problems_in_source(
     field: str, source: str, allowed: frozenset[str], *, html: bool
 ) -> list[TemplateProblem]:
     env = html_env if html else text_env
+    if len(source) > MAX_SOURCE_LENGTH:
+        return [
+            TemplateProblem(
+                field,
+                None,
+                _(
+                    "A template part can be at most %(limit)s characters long.",
+                    limit=_number(MAX_SOURCE_LENGTH),
+                ),
+            )
+        ]
     try:
         ast = env.parse(source)
     except TemplateSyntaxError as exc:
@@ -189,10 +130,14 @@ def _problems_in_source(
                 field, exc.lineno, _("Syntax error: %(reason)s", reason=exc.message or "")
             )
         ]
+    except RecursionError:
+        return [TemplateProblem(field, None, _("Syntax error: %(reason)s", reason="nesting"))]
 
     problems: list[TemplateProblem] = []
     assigned = {n.name for n in _walk(ast) if isinstance(n, nodes.Name) and n.ctx != "load"}
     undeclared = meta.find_undeclared_variables(ast) | _RESERVED_NAMES
+    # A method is fine when called (``name.upper()``); on its own it would print nothing.
+    called = {id(n.node) for n in _walk(ast) if isinstance(n, nodes.Call)}
     reported: set[tuple[str, int]] = set()
 
     def add(line: int | None, message: str, key: str) -> None:
@@ -221,6 +166,12 @@ def _problems_in_source(
                     ),
                     "." + node.attr,
                 )
+            elif id(node) not in called:
+                add(
+                    node.lineno,
+                    _("“.%(attr)s” is a method: write “.%(attr)s()” to use it.", attr=node.attr),
+                    "." + node.attr,
+                )
         elif isinstance(node, nodes.Getitem):
             add(node.lineno, _("Index access with [...] is not allowed in email templates."), "[]")
         elif isinstance(node, nodes.Filter | nodes.Test):
@@ -234,12 +185,15 @@ def _problems_in_source(
                 add(node.lineno, _("Unknown filter “%(name)s”.", name=node.name), "|" + node.name)
             elif isinstance(node, nodes.Test) and node.name not in env.tests:
                 add(node.lineno, _("Unknown test “%(name)s”.", name=node.name), "is " + node.name)
+        elif isinstance(node, nodes.Const) and isinstance(node.value, str):
+            if node.value.startswith("_"):
+                add(node.lineno, _("Names starting with an underscore are not allowed."), "_")
         elif (
             isinstance(node, nodes.Const)
-            and isinstance(node.value, str)
-            and node.value.startswith("_")
+            and isinstance(node.value, int)
+            and len(str(abs(node.value))) > MAX_INT_DIGITS
         ):
-            add(node.lineno, _("Names starting with an underscore are not allowed."), "_")
+            add(node.lineno, _limit_message("number"), "number")
         else:
             for node_type, keyword in _FORBIDDEN_NODES.items():
                 if isinstance(node, node_type):
@@ -258,7 +212,8 @@ def validate_template(
 
     Checks syntax, variables against the catalog, attribute and item access, forbidden
     statements and filters, then renders with the catalog's sample values in the sandbox so
-    anything the static checks missed is caught too. Messages are in the current locale.
+    anything the static checks missed (a limit reached, the time budget exceeded) is caught
+    too, with its line. Messages are in the current locale.
 
     :param code: the template code, declared in :mod:`messaging.catalog`.
     :param subject: the subject template (one line).
@@ -284,65 +239,112 @@ def validate_template(
         return problems
     # The static checks passed; a trial render catches what they cannot see.
     sample = {name: "Sample" for name in allowed}
-    for field, source, html in (
-        ("subject", subject, False),
-        ("body_html", body_html, True),
-        ("body_text", body_text, False),
-    ):
-        try:
-            render_source(source, sample, html=html, field=field)
-        except TemplateRenderError as exc:
-            problems.append(TemplateProblem(field, None, exc.message))
+    try:
+        _render_parts(
+            [
+                ("subject", subject, False),
+                ("body_html", body_html, True),
+                ("body_text", body_text, False),
+            ],
+            sample,
+        )
+    except TemplateRenderError as exc:
+        problems.append(TemplateProblem(exc.field, exc.line, exc.message))
+    except SandboxUnavailable:
+        problems.append(
+            TemplateProblem(
+                "body_html", None, _("The template could not be checked now. Try again shortly.")
+            )
+        )
     return problems
 
 
 # --- rendering --------------------------------------------------------------------------
 
 
+def _limit_message(code: str, reason: str = "") -> str:
+    """The reason a sandbox worker gave (``code``), in the current locale."""
+    budget = _setting("TEMPLATE_RENDER_TIMEOUT", 2.0)
+    messages = {
+        "number": lambda: _(
+            "The result would be a number with more than %(digits)s digits.",
+            digits=_number(MAX_INT_DIGITS),
+        ),
+        "size": lambda: _(
+            "The result would be longer than %(limit)s characters or items.",
+            limit=_number(MAX_SIZE),
+        ),
+        "output": lambda: _(
+            "The message would be larger than %(size)s KB.", size=_number(MAX_OUTPUT_BYTES // 1024)
+        ),
+        "timeout": lambda: _(
+            "Rendering took longer than %(seconds)s seconds and was stopped.",
+            seconds=_number(int(budget)) if budget == int(budget) else str(budget),
+        ),
+        "stopped": lambda: _("Rendering was stopped: it needed more time or memory than allowed."),
+        "memory": lambda: _("Rendering needed more memory than allowed and was stopped."),
+        "not_allowed": lambda: _(
+            "The template tried something not allowed: %(reason)s", reason=reason
+        ),
+        "undefined": lambda: _("Unknown variable: %(reason)s", reason=reason),
+        "syntax": lambda: _("Syntax error: %(reason)s", reason=reason),
+    }
+    found = messages.get(code)
+    return found() if found is not None else (reason or code)
+
+
+def _setting(name: str, default: Any) -> Any:
+    return current_app.config.get(name, default) if has_app_context() else default
+
+
+def _render_parts(parts: list[tuple[str, str, bool]], context: Mapping[str, str]) -> dict[str, str]:
+    """Render ``parts`` (field, source, html) in a sandbox worker, within one budget.
+
+    :raises TemplateRenderError: a part cannot be rendered; the reason is localized.
+    :raises SandboxUnavailable: no sandbox worker could be reached (not the template's fault).
+    """
+    answer = pool.render(
+        parts,
+        {key: str(value) for key, value in context.items()},
+        budget=float(_setting("TEMPLATE_RENDER_TIMEOUT", 2.0)),
+        max_output=MAX_OUTPUT_BYTES,
+        size=int(_setting("TEMPLATE_SANDBOX_WORKERS", 2)),
+        memory_mb=int(_setting("TEMPLATE_SANDBOX_MEMORY_MB", 512)),
+    )
+    if answer["ok"]:
+        return answer["parts"]
+    raise TemplateRenderError(
+        answer.get("field") or "body_html",
+        _limit_message(answer["code"], answer.get("reason") or ""),
+        answer.get("line"),
+    )
+
+
 def render_source(
     source: str, context: Mapping[str, str], *, html: bool, field: str = "body"
 ) -> str:
     """Render one template source in the sandbox; any failure is a :class:`TemplateRenderError`."""
-    try:
-        template = compiled_templates.get(source, html=html)
-        return template.render(context)
-    except SecurityError as exc:
-        raise TemplateRenderError(
-            field, _("The template tried something not allowed: %(reason)s", reason=str(exc))
-        ) from exc
-    except UndefinedError as exc:
-        raise TemplateRenderError(
-            field, _("Unknown variable: %(reason)s", reason=str(exc))
-        ) from exc
-    except TemplateSyntaxError as exc:
-        raise TemplateRenderError(
-            field,
-            _(
-                "Syntax error on line %(line)s: %(reason)s",
-                line=exc.lineno,
-                reason=exc.message or "",
-            ),
-        ) from exc
-    except (TemplateError, TypeError, ValueError, ArithmeticError, RecursionError) as exc:
-        raise TemplateRenderError(field, str(exc) or exc.__class__.__name__) from exc
+    return _render_parts([(field, source, html)], context)[field]
 
 
 def render_email(
     subject: str, body_html: str, body_text: str, context: Mapping[str, str]
 ) -> RenderedEmail:
-    """Render a template's three parts with ``context`` in the sandbox.
+    """Render a template's three parts with ``context`` in the sandbox (one worker round trip).
 
     The subject is folded onto one line; an empty text body is derived from the HTML.
 
     :raises TemplateRenderError: the template cannot be rendered.
+    :raises SandboxUnavailable: no sandbox worker could be reached; retrying may help.
     """
-    # Only ASCII whitespace is folded: a French non-breaking space before "!" stays.
-    rendered_subject = re.sub(
-        r"[ \t\r\n\f\v]+", " ", render_source(subject, context, html=False, field="subject")
-    ).strip()
-    rendered_html = render_source(body_html, context, html=True, field="body_html")
+    parts = [("subject", subject, False), ("body_html", body_html, True)]
     if body_text.strip():
-        rendered_text = render_source(body_text, context, html=False, field="body_text")
-    else:
-        rendered_text = html_to_text(rendered_html)
+        parts.append(("body_text", body_text, False))
+    rendered = _render_parts(parts, context)
+    # Only ASCII whitespace is folded: a French non-breaking space before "!" stays.
+    rendered_subject = re.sub(r"[ \t\r\n\f\v]+", " ", rendered["subject"]).strip()
+    rendered_html = rendered["body_html"]
+    rendered_text = (
+        rendered["body_text"] if "body_text" in rendered else html_to_text(rendered_html)
+    )
     return RenderedEmail(rendered_subject, rendered_html, rendered_text)

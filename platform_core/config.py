@@ -136,6 +136,12 @@ class Config:
     #: Delay between the retries of a failed email send, in seconds.
     MAIL_RETRY_DELAY = env_int("MAIL_RETRY_DELAY", 60)
     MAIL_RETRIES = env_int("MAIL_RETRIES", 3)
+    #: Editable templates render in sandbox worker processes (see messaging/sandbox_pool.py):
+    #: how many per web or consumer process, the time budget of one render (s), and the
+    #: address space of a worker (MB).
+    TEMPLATE_SANDBOX_WORKERS = env_int("TEMPLATE_SANDBOX_WORKERS", 2)
+    TEMPLATE_RENDER_TIMEOUT = env_float("TEMPLATE_RENDER_TIMEOUT", 2.0)
+    TEMPLATE_SANDBOX_MEMORY_MB = env_int("TEMPLATE_SANDBOX_MEMORY_MB", 512)
 
     #: Google Wallet: the issuer id and the service account JSON key file. Empty = disabled.
     GOOGLE_WALLET_ISSUER_ID = env_str("GOOGLE_WALLET_ISSUER_ID")

@@ -17,7 +17,6 @@ from flask import Flask
 
 from loyalty.models import LoyaltyCard, LoyaltyProgram, ProgramKind
 from messaging.providers import clear_outbox
-from messaging.rendering import compiled_templates
 from platform_core.extensions import db
 from platform_core.tenancy.models import Merchant, Store
 from seeds.seed_email_templates_core import core_templates, upsert_templates
@@ -118,7 +117,6 @@ def _empty_outbox() -> Iterator[None]:
 @pytest.fixture
 def seeded_templates(session: Any) -> None:
     """The platform templates exactly as ``flask seed email-templates`` writes them."""
-    compiled_templates.clear()
     upsert_templates([*core_templates(), *loyalty_templates()])
 
 

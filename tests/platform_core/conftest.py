@@ -9,14 +9,12 @@ from typing import Any
 import pytest
 
 from messaging.providers import clear_outbox, outbox
-from messaging.rendering import compiled_templates
 from seeds.seed_email_templates_core import core_templates, upsert_templates
 
 
 @pytest.fixture
 def staff_templates(session: Any) -> Iterator[list[EmailMessage]]:
     """The staff email templates as the seed writes them; yields the (emptied) outbox."""
-    compiled_templates.clear()
     upsert_templates(core_templates())
     clear_outbox()
     yield outbox
