@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from loyalty.models import LoyaltyCard
-from messaging.loyalty_notifications import loyalty_notifications
+from loyalty.notifications import loyalty_notifications
 from messaging.models import EmailLog, EmailStatus, EmailTemplate, StoreEmailTemplate
 from platform_core import db as dbmod
 from platform_core.huey import huey
