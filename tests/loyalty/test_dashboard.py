@@ -162,9 +162,11 @@ def test_counters_use_the_plural_the_count_needs(client, login_as, merchant_admi
     login_as(merchant_admin)
     html = client.get("/admin/?lang=en").text
     card = re.search(r'data-count="merchant">1</div>\s*<a [^>]*>([^<]+)</a>', html)
-    assert card is not None and card.group(1) == "merchant"
+    assert card is not None
+    assert card.group(1) == "merchant"
     stores = re.search(r'data-count="store">2</div>\s*<a [^>]*>([^<]+)</a>', html)
-    assert stores is not None and stores.group(1) == "stores"
+    assert stores is not None
+    assert stores.group(1) == "stores"
 
 
 def test_cards_without_programs_leave_an_empty_dashboard(client, login_as, merchant_admin):
