@@ -57,9 +57,19 @@ def _config(**kwargs: object) -> dict[str, object]:
         "height": 320,
         "legend_at_bottom": True,
         "truncate_legend": -1,
+        "truncate_label": -1,
         "margin": 10,
         **kwargs,
     }
+
+
+def _count_axis(values: Sequence[int]) -> list[int]:
+    """Whole-number ticks for a chart of counts (pygal would draw 0.2, 0.4, ...)."""
+    top = max(values, default=0)
+    if top <= 0:
+        return [0, 1]
+    step = max(1, -(-top // 5))
+    return list(range(0, top + step, step))
 
 
 def _data_uri(chart: pygal.graph.graph.Graph) -> str:
@@ -86,6 +96,7 @@ def enrollments_chart(series: EnrollmentSeries) -> str:
             x_labels_major=[_day_label(d) for d in days[::step]],
             show_minor_x_labels=False,
             x_label_rotation=0,
+            y_labels=_count_axis([sum(day) for day in zip(*series.by_store.values(), strict=True)]),
         )
     )
     for name, values in _store_series(series):

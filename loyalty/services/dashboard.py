@@ -18,7 +18,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from loyalty.models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, TransactionType
+from loyalty.models import (
+    LoyaltyCard,
+    LoyaltyProgram,
+    LoyaltyTransaction,
+    ProgramKind,
+    TransactionType,
+)
 from messaging.models import EmailLog, EmailStatus
 from platform_core.extensions import db
 from platform_core.models_base import utcnow
@@ -224,6 +230,7 @@ def card_figures(user: Any, *, now: datetime | None = None) -> CardFigures:
                 LoyaltyProgram.name,
                 LoyaltyProgram.point_value,
                 LoyaltyProgram.points_expiry_days,
+                LoyaltyProgram.kind,
             ),
             LoyaltyProgram,
             user,
@@ -237,7 +244,7 @@ def card_figures(user: Any, *, now: datetime | None = None) -> CardFigures:
             LoyaltyCard.program_id == program_id,
             LoyaltyCard.last_activity_at < horizon - timedelta(days=days),
         )
-        for program_id, _, _, days in programs
+        for program_id, _, _, days, _ in programs
         if days
     ]
     soon: ColumnElement[bool] = (
@@ -259,9 +266,11 @@ def card_figures(user: Any, *, now: datetime | None = None) -> CardFigures:
     )
     figures = {row[0]: row[1:] for row in db.session.execute(_scoped(stmt, card, user)).all()}
     result = CardFigures()
-    for program_id, name, point_value, _ in programs:
+    for program_id, name, point_value, _, kind in programs:
         active, outstanding, expiring_points, expiring_cards = figures.get(program_id, (0, 0, 0, 0))
         result.active_cards += int(active or 0)
+        if kind == ProgramKind.STAMPS:
+            continue  # stamps carry no points, hence no liability in euros
         result.programs.append(
             ProgramLiability(
                 program=name,
