@@ -1,9 +1,8 @@
 """The console dashboard's figures, each from one aggregate query, scoped to the viewer.
 
-Dates are bucketed by UTC hour in SQL and folded into days and weeks of the console's
-time zone here: the same query then works on PostgreSQL and SQLite (which has no time
-zone database), and a day starts at local midnight whatever the season. Luxembourg's
-offsets are whole hours, so an hour never straddles two local days.
+Dates are bucketed by local day (Europe/Luxembourg, or the configured zone) in SQL and
+folded into weeks here, so a day starts at local midnight whatever the season. SQLite has
+no time zone database: there the buckets are UTC hours, folded into local days here.
 """
 
 from __future__ import annotations
@@ -131,15 +130,19 @@ def _scoped(stmt: Any, model: type, user: Any) -> Any:
     return stmt.where(clause) if clause is not None else stmt
 
 
-def _hour_bucket(column: Any) -> ColumnElement[Any]:
-    """The UTC hour of ``column`` as text ``YYYY-MM-DD HH``, on either database."""
+def _day_bucket(column: Any, tz: ZoneInfo) -> ColumnElement[Any]:
+    """The local day of ``column`` as text: ``YYYY-MM-DD`` on PostgreSQL, which knows time
+    zones; on SQLite the UTC hour ``YYYY-MM-DD HH``, folded into a local day by
+    :func:`_local_day` (exact, since Luxembourg's offsets are whole hours)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
+        return func.to_char(func.timezone(tz.key, column), "YYYY-MM-DD")
     return func.strftime("%Y-%m-%d %H", column)
 
 
 def _local_day(bucket: str, tz: ZoneInfo) -> date:
-    hour = datetime.strptime(bucket, "%Y-%m-%d %H").replace(tzinfo=UTC)
+    if len(bucket) == 10:
+        return date.fromisoformat(bucket)
+    hour = datetime.fromisoformat(bucket + ":00").replace(tzinfo=UTC)
     return hour.astimezone(tz).date()
 
 
@@ -156,7 +159,7 @@ def enrollments(user: Any, tz: ZoneInfo, *, now: datetime | None = None) -> Enro
     now = now or utcnow()
     today = _local_today(now, tz)
     first = today - timedelta(days=ENROLLMENT_DAYS - 1)
-    bucket = _hour_bucket(LoyaltyCard.created_at).label("bucket")
+    bucket = _day_bucket(LoyaltyCard.created_at, tz).label("bucket")
     stmt = (
         select(LoyaltyCard.enrolled_at_store_id, bucket, func.count())
         .where(LoyaltyCard.created_at >= _local_midnight_utc(first, tz))
@@ -185,7 +188,7 @@ def points_per_week(user: Any, tz: ZoneInfo, *, now: datetime | None = None) -> 
     this_monday = today - timedelta(days=today.weekday())
     weeks = [this_monday - timedelta(weeks=POINTS_WEEKS - 1 - i) for i in range(POINTS_WEEKS)]
     tx = LoyaltyTransaction
-    bucket = _hour_bucket(tx.created_at).label("bucket")
+    bucket = _day_bucket(tx.created_at, tz).label("bucket")
     issued = func.sum(
         case(
             (and_(tx.type != TransactionType.VOID, tx.points_delta > 0), tx.points_delta),
