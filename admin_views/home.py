@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import redirect, request, url_for
+from flask import current_app, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from admin_views import dashboard_charts
+from loyalty.models import LoyaltyCard
+from loyalty.services import dashboard
 from platform_core.customers.models import Customer
 from platform_core.extensions import db
-from platform_core.i18n_lazy import _l
 from platform_core.scoping import scope_clause
 from platform_core.tenancy.models import Merchant, Store
 
@@ -27,19 +31,43 @@ def _count(model: type) -> int:
     return int(db.session.scalar(stmt) or 0)
 
 
-def _counted_models() -> list[tuple[Any, type, str]]:
-    """(label, model, admin endpoint) of what the home page counts."""
-    rows: list[tuple[Any, type, str]] = [
-        (_l("Merchants"), Merchant, "merchant"),
-        (_l("Stores"), Store, "store"),
-        (_l("Customers"), Customer, "customer"),
-    ]
-    try:
-        from loyalty.models import LoyaltyCard
-    except ImportError:  # the loyalty package is optional for the core
-        return rows
-    rows.append((_l("Loyalty cards"), LoyaltyCard, "loyaltycard"))
-    return rows
+def _counter_label(model: type, count: int) -> str:
+    """The counter's caption, in the singular or plural the count needs."""
+    if model is Merchant:
+        return ngettext("merchant", "merchants", count)
+    if model is Store:
+        return ngettext("store", "stores", count)
+    if model is Customer:
+        return ngettext("customer", "customers", count)
+    return ngettext("loyalty card", "loyalty cards", count)
+
+
+#: (model, admin endpoint) of what the home page counts.
+COUNTED_MODELS: list[tuple[type, str]] = [
+    (Merchant, "merchant"),
+    (Store, "store"),
+    (Customer, "customer"),
+    (LoyaltyCard, "loyaltycard"),
+]
+
+
+def _dashboard() -> dict[str, Any]:
+    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    enrollments = dashboard.enrollments(current_user, tz)
+    short = enrollments.last(30)
+    points = dashboard.points_per_week(current_user, tz)
+    return {
+        "enrollments_90": enrollments,
+        "enrollments_30": short,
+        "enrollments_90_chart": dashboard_charts.enrollments_chart(enrollments),
+        "enrollments_30_chart": dashboard_charts.enrollments_chart(short),
+        "enrollment_rows": dashboard_charts.enrollment_rows(enrollments),
+        "points": points,
+        "points_chart": dashboard_charts.points_chart(points),
+        "cards": dashboard.card_figures(current_user),
+        "emails": dashboard.email_figures(current_user),
+        "jobs": dashboard.last_job_runs(current_user),
+    }
 
 
 def _view_url(view: Any) -> str:
@@ -66,12 +94,14 @@ class HomeView(AdminIndexView):
         views = self._accessible_views()
         by_endpoint = {view.endpoint: view for view in views}
         counts = []
-        for label, model, endpoint in _counted_models():
+        for model, endpoint in COUNTED_MODELS:
             view = by_endpoint.get(endpoint)
+            count = _count(model)
             counts.append(
                 {
-                    "label": label,
-                    "count": _count(model),
+                    "key": endpoint,
+                    "label": _counter_label(model, count),
+                    "count": count,
                     "url": _view_url(view) if view is not None else None,
                 }
             )
@@ -86,4 +116,5 @@ class HomeView(AdminIndexView):
                 if view.endpoint != TERMINAL_ENDPOINT
             ],
             terminal_url=_view_url(terminal) if terminal is not None else None,
+            dash=_dashboard(),
         )

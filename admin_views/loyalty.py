@@ -54,6 +54,7 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
         "merchant",
         "kind",
         "points_per_euro",
+        "point_value",
         "welcome_bonus_points",
         "stamps_target",
         "points_expiry_days",
@@ -103,6 +104,7 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
         "kind": _l("Kind"),
         "description": _l("Description"),
         "points_per_euro": _l("Points per euro"),
+        "point_value": _l("Value of a point (€)"),
         "welcome_bonus_points": _l("Welcome bonus (points)"),
         "stamps_target": _l("Stamps for a reward"),
         "stamps_reward_description": _l("Stamp reward"),
@@ -118,6 +120,10 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
     column_descriptions = {
         "points_per_euro": _l("May be fractional: 0.5 gives one point per 2 €."),
         "points_expiry_days": _l("Leave empty if points never expire."),
+        "point_value": _l(
+            "What one point is worth when redeemed, e.g. 0.05 if 100 points buy a 5 € cake. "
+            "The dashboard values the outstanding points with it."
+        ),
         "brand_color": _l("As #rrggbb, for example #1f5f8b."),
     }
     column_formatters = {
@@ -153,6 +159,13 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
         },
         "welcome_bonus_points": {
             "validators": [NumberRange(min=0, message=_l("The welcome bonus cannot be negative."))]
+        },
+        "point_value": {
+            "places": 4,
+            "validators": [
+                Optional(),
+                NumberRange(min=0, max=1000, message=_l("Enter a value from 0 to 1,000 €.")),
+            ],
         },
         "stamps_target": {
             "validators": [

@@ -107,6 +107,10 @@ class LoyaltyProgram(TimestampMixin, db.Model):
             "points_expiry_days IS NULL OR points_expiry_days > 0", name="expiry_days_positive"
         ),
         CheckConstraint("expiry_warning_days >= 0", name="warning_days_not_negative"),
+        CheckConstraint(
+            "point_value IS NULL OR (point_value >= 0 AND point_value <= 1000)",
+            name="point_value_in_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,6 +122,9 @@ class LoyaltyProgram(TimestampMixin, db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     #: Points credited per euro spent (may be fractional: 0.5 = one point per 2 €).
     points_per_euro: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("1.00"))
+    #: What one point is worth in euros when redeemed (100 points for a 5 € cake: 0.05);
+    #: the dashboard values the outstanding points, the merchant's liability, with it.
+    point_value: Mapped[Decimal | None] = mapped_column(Numeric(10, 4))
     #: Points credited at enrollment; 0 = none.
     welcome_bonus_points: Mapped[int] = mapped_column(Integer, default=0)
     #: Stamps needed for a reward (stamps and hybrid programs).
@@ -192,6 +199,12 @@ class LoyaltyCard(TimestampMixin, db.Model):
         Index("ix_loyalty_cards_merchant_last_activity", "merchant_id", "last_activity_at"),
         # The console's card list for platform admins: newest activity first, id as tie-break.
         Index("ix_loyalty_cards_last_activity_id", "last_activity_at", "id"),
+        # The dashboard's enrollments per day: a range scan over the last 90 days.
+        Index(
+            "ix_loyalty_cards_created",
+            "created_at",
+            postgresql_include=["merchant_id", "enrolled_at_store_id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -279,6 +292,12 @@ class LoyaltyTransaction(db.Model):
         CheckConstraint("points_balance_after >= 0", name="balance_after_not_negative"),
         Index("ix_loyalty_transactions_card_created", "card_id", "created_at"),
         Index("ix_loyalty_transactions_merchant_created", "merchant_id", "created_at"),
+        # The dashboard's points per week for platform admins: an index-only range scan.
+        Index(
+            "ix_loyalty_transactions_created_points",
+            "created_at",
+            postgresql_include=["type", "points_delta"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -134,6 +134,8 @@ PROGRAMS = (
             "name": "Hoffmann Fidélité",
             "description": "One point per euro; 100 points buy a cake of your choice.",
             "points_per_euro": Decimal("1.00"),
+            # 100 points buy a cake of about 5 €.
+            "point_value": Decimal("0.05"),
             "welcome_bonus_points": 50,
             "points_expiry_days": 365,
             "expiry_warning_days": 14,
