@@ -141,3 +141,12 @@ def verify_save_jwt(token: str, cert_pem: str) -> dict[str, Any]:
         raise ValueError("signature does not match the certificate")
     assert claims["aud"] == "google"
     return claims
+
+
+@pytest.fixture
+def wallet_sleep(app: Flask) -> Iterator[SleepRecorder]:
+    """The injected sleep of every sync in the app (tasks included), for the test."""
+    recorder = SleepRecorder()
+    app.extensions["wallet.sleep"] = recorder
+    yield recorder
+    app.extensions.pop("wallet.sleep", None)
