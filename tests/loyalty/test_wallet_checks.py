@@ -116,7 +116,7 @@ def test_wallet_check_in_french(wallet, runner, app, app_ctx):
 
     with force_locale("fr"):
         checks = run_checks()
-    assert checks[0].name == "Identifiant d'émetteur"
+    assert checks[0].name == "Identifiant d’émetteur"
 
 
 # --- the console page ----------------------------------------------------------------------
