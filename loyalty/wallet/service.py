@@ -282,7 +282,6 @@ def retry_pending_syncs(
     commit: Callable[[], None] = dbmod.commit,
     on_chunk: Callable[[], None] | None = None,
     enqueue: Callable[[int], Any] | None = None,
-    sleep: Sleep | None = None,
 ) -> RetryReport:
     """Hand every card waiting for a sync to its own ``sync_wallet_card_task``.
 
@@ -298,9 +297,7 @@ def retry_pending_syncs(
     :param commit: the commit point, after each chunk.
     :param on_chunk: called before each chunk's commit (the job's heartbeat).
     :param enqueue: queues one card's sync; by default ``sync_wallet_card_task``.
-    :param sleep: unused; kept so older callers keep working.
     """
-    del sleep  # the waits happen in each card's task now
     report = RetryReport()
     if not wallet_enabled():
         return report

@@ -205,3 +205,41 @@ def test_consumer_runs_the_retry_every_15_minutes():
     assert "retry_wallet_syncs_task" in due(15)
     assert "retry_wallet_syncs_task" in due(45)
     assert "retry_wallet_syncs_task" not in due(20)
+
+
+def test_editing_the_program_in_the_console_puts_its_rejected_cards_back_in_line(
+    wallet, client, login_as, platform_admin, session, create_wallet_card, create_wallet_program
+):
+    program = create_wallet_program(logo_url="https://cdn.example.lu/broken.png")
+    card = _rejected(create_wallet_card, program=program)
+    login_as(platform_admin)
+
+    response = client.post(
+        f"/admin/loyaltyprogram/edit/?id={program.id}",
+        data={
+            "merchant": str(program.merchant_id),
+            "name": program.name,
+            "kind": "points",
+            "description": "",
+            "points_per_euro": "1",
+            "welcome_bonus_points": "0",
+            "stamps_target": "",
+            "stamps_reward_description": "",
+            "points_expiry_days": "",
+            "expiry_warning_days": "14",
+            "logo_url": "https://cdn.example.lu/fixed.png",
+            "brand_color": "#1f5f8b",
+            "terms_url": "",
+            "is_active": "y",
+        },
+    )
+
+    assert response.status_code == 302, response.text
+    session.refresh(card)
+    assert card.wallet_sync_status is WalletSyncStatus.PENDING
+    report = service.retry_pending_syncs()
+    assert card.id in report.queued
+    session.refresh(card)
+    assert card.wallet_sync_status is WalletSyncStatus.SYNCED
+    [sent] = wallet.calls("loyaltyClass.insert")
+    assert sent.body["programLogo"]["sourceUri"]["uri"] == "https://cdn.example.lu/fixed.png"
