@@ -35,7 +35,6 @@ def logos(wallet_settings) -> Iterator[LogoServer]:
     server = LogoServer().start()
     wallet_settings["GOOGLE_WALLET_LOGO_TIMEOUT"] = LOGO_TIMEOUT
     yield server
-    wallet_settings.pop("GOOGLE_WALLET_LOGO_TIMEOUT", None)
     server.stop()
 
 
