@@ -265,7 +265,10 @@ class WalletClient:
         :param program: the loyalty program the class describes.
         :returns: the class id.
         """
-        body = loyalty_class_body(program)
+        return self.put_class(loyalty_class_body(program))
+
+    def put_class(self, body: dict[str, Any]) -> str:
+        """:meth:`ensure_class` for a LoyaltyClass body built beforehand."""
         key = (self.api_base, body["id"])
         if _classes_sent.get(key) == body:
             return body["id"]
@@ -288,7 +291,10 @@ class WalletClient:
         :param card: the card to publish.
         :returns: the object id.
         """
-        body = loyalty_object_body(card)
+        return self.put_object(loyalty_object_body(card))
+
+    def put_object(self, body: dict[str, Any]) -> str:
+        """:meth:`upsert_object` for a LoyaltyObject body built beforehand."""
         object_id = body["id"]
         response = self._request("GET", f"loyaltyObject/{object_id}", ok_statuses=(404,))
         if response.status_code == 404:

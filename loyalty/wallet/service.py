@@ -36,7 +36,7 @@ from loyalty.models import LoyaltyCard, WalletSyncStatus
 from loyalty.wallet.credentials import config_fingerprint
 from loyalty.wallet.errors import WalletPermanentError, WalletRejectedError, WalletRetryableError
 from loyalty.wallet.google import WalletClient, wallet_enabled
-from loyalty.wallet.payloads import object_id_for
+from loyalty.wallet.payloads import loyalty_class_body, loyalty_object_body, object_id_for
 from platform_core import db as dbmod
 from platform_core.extensions import db
 from platform_core.models_base import utcnow
@@ -85,22 +85,32 @@ def _record(card: LoyaltyCard, status: WalletSyncStatus, error: str | None) -> N
     db.session.flush()
 
 
-def _push(card: LoyaltyCard) -> None:
+def _push(class_body: dict[str, Any], object_body: dict[str, Any]) -> None:
     with WalletClient() as client:
-        client.ensure_class(card.program)
-        client.upsert_object(card)
+        client.put_class(class_body)
+        client.put_object(object_body)
 
 
 def sync_card(
-    card_id: int, *, sleep: Sleep | None = None, delays: Sequence[float] | None = None
+    card_id: int,
+    *,
+    sleep: Sleep | None = None,
+    delays: Sequence[float] | None = None,
+    release: Callable[[], None] | None = None,
 ) -> SyncResult:
     """Push card ``card_id`` to Google Wallet; record ``synced``, ``failed`` or ``rejected``.
 
     Does nothing (status ``None``) when Wallet is not configured or the card is gone.
 
+    The request bodies are built from the card first; then ``release`` (the task's commit
+    point) ends the transaction, so none stays open during the calls to Google and the
+    waits between them (minutes at worst). On SQLite, where every transaction takes the
+    write lock up front, an open one would stop every other card's sync.
+
     :param card_id: the card to sync.
     :param sleep: how to wait between attempts; tests pass a recorder.
     :param delays: waits between attempts; by default ``WALLET_RETRY_DELAYS``.
+    :param release: called once the bodies are built, before the first call to Google.
     """
     result = SyncResult(card_id=card_id, status=None)
     if not wallet_enabled():
@@ -111,10 +121,21 @@ def sync_card(
     sleep = sleep or _default_sleep()
     delays = tuple(retry_delays() if delays is None else delays)
     max_attempts = len(delays) + 1
+    try:
+        bodies = (loyalty_class_body(card.program), loyalty_object_body(card))
+    except WalletPermanentError as exc:  # our setup (no logo): nothing to send
+        result.attempts = 1
+        result.error = str(exc)
+        result.status = WalletSyncStatus.FAILED
+        log.warning("wallet sync of card %s cannot start: %s", card_id, exc)
+        _record(card, WalletSyncStatus.FAILED, result.error)
+        return result
+    if release is not None:
+        release()
     while True:
         result.attempts += 1
         try:
-            _push(card)
+            _push(*bodies)
         except WalletRetryableError as exc:
             result.error = str(exc)
             if result.attempts >= max_attempts:
@@ -329,6 +350,7 @@ def retry_pending_syncs(
         if on_chunk is not None:
             on_chunk()
         commit()  # releases the chunk's row locks, then queues its tasks
+    commit()  # ends the last (empty) claim's transaction
     if report.failed:
         log.warning(
             "wallet retry run: %s card(s) queued, %s of them failed before: ids %s",

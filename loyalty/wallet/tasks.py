@@ -8,7 +8,6 @@ from huey import crontab
 
 from loyalty.wallet import service
 from platform_core import db as dbmod
-from platform_core.extensions import db
 from platform_core.huey import huey
 from platform_core.task_context import app_task
 from platform_core.task_runs.models import TaskRunSource
@@ -22,9 +21,10 @@ log = logging.getLogger(__name__)
 def sync_wallet_card_task(card_id: int) -> None:
     """Push one card to Google Wallet (retries inside, see ``service.sync_card``)."""
     try:
-        with db.session.begin_nested():
-            service.sync_card(card_id)
+        # The commit after reading the card ends its transaction before Google is called.
+        service.sync_card(card_id, release=dbmod.commit)
     except Exception as exc:  # recorded on the card; the retry job tries it again
+        dbmod.rollback()
         log.exception("wallet sync of card %s crashed", card_id)
         service.record_crash(card_id, exc)
     dbmod.commit()

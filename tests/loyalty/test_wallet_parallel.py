@@ -2,7 +2,9 @@
 and a real Huey consumer with several worker threads syncs them side by side.
 
 No rolled-back transaction here: the consumer's workers have their own sessions, so the
-cards are committed for real and deleted afterwards (with their merchant).
+cards are committed for real and deleted afterwards (with their merchant). It runs on
+SQLite too, where every transaction takes the write lock: a sync that kept its transaction
+open while it waits for Google would hold every other card back there.
 """
 
 from __future__ import annotations
@@ -27,8 +29,6 @@ from platform_core.task_runs.models import TaskRun
 from platform_core.tenancy.models import Merchant
 from tests.wallet_double import fixtures
 from tests.wallet_double.fixtures import ISSUER_ID
-
-pytestmark = pytest.mark.postgres
 
 wallet = fixtures.wallet
 wallet_double = fixtures.wallet_double
