@@ -211,7 +211,8 @@ def main() -> None:
             counts[status] = counts.get(status, 0) + 1
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
         print(f"| {name} | {healthy_s:.2f} s | {all_s:.2f} s | {summary} |")
-    print(f"\nthe job itself (claim + queue {len(report.queued)} tasks): {job_seconds * 1000:.0f} ms")
+    queued = len(report.queued)
+    print(f"\nthe job itself (claim + queue {queued} tasks): {job_seconds * 1000:.0f} ms")
     now_healthy = results["now"][0]
     verdict = "met" if now_healthy < args.timeout else "MISSED"
     print(f"target: healthy cards done before the first timeout ({args.timeout:g} s): {verdict}")
