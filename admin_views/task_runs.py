@@ -121,13 +121,14 @@ class TaskRunAdmin(SecureModelView):
             _l("Status"),
             options=lambda: [(s.value, str(label)) for s, label in TASK_RUN_STATUS_LABELS.items()],
         ),
+        filters.FilterLike(TaskRun.task_name, _l("Task")),
+        filters.DateTimeBetweenFilter(TaskRun.started_at, _l("Started")),
+        # Last, so the filters before it keep their numbers in saved links.
         filters.FilterEqual(
             TaskRun.source,
             _l("Started by"),
             options=lambda: [(s.value, str(label)) for s, label in TASK_RUN_SOURCE_LABELS.items()],
         ),
-        filters.FilterLike(TaskRun.task_name, _l("Task")),
-        filters.DateTimeBetweenFilter(TaskRun.started_at, _l("Started")),
     ]
 
 
