@@ -97,20 +97,32 @@ def _key_check() -> WalletCheck:
 
 
 def _head(url: str, timeout: float) -> str | None:
-    """``None`` when the logo answers 2xx/3xx in time, else what went wrong (untranslated
-    detail, put into a translated sentence by the caller)."""
+    """``None`` when the logo answers 2xx/3xx in time, else what went wrong.
+
+    Runs in a pool thread, outside the request: the words are translated by the caller.
+    """
     if urlsplit(url).scheme not in ("http", "https"):
-        return "not an http(s) URL"
+        return "scheme"
     try:
         response = requests.head(url, timeout=timeout, allow_redirects=False)
     except requests.Timeout:
-        return f"no answer within {timeout:g} s"
+        return "timeout"
     except requests.RequestException as exc:
-        return f"cannot connect ({type(exc).__name__})"
+        return f"connect:{type(exc).__name__}"
     response.close()
     if 200 <= response.status_code < 400:
         return None
     return f"HTTP {response.status_code}"
+
+
+def _reason(problem: str, timeout: float) -> str:
+    if problem == "scheme":
+        return _("not an http(s) URL")
+    if problem == "timeout":
+        return _("no answer within %(seconds)s s", seconds=f"{timeout:g}")
+    if problem.startswith("connect:"):
+        return _("cannot connect (%(error)s)", error=problem.partition(":")[2])
+    return problem
 
 
 def _logo_checks() -> list[WalletCheck]:
@@ -153,7 +165,7 @@ def _logo_checks() -> list[WalletCheck]:
                         "The logo of program %(program)s (%(url)s) is unreachable: %(reason)s.",
                         program=program_name,
                         url=url.strip(),
-                        reason=problem,
+                        reason=_reason(problem, timeout),
                     ),
                 )
             )

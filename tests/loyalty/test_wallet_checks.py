@@ -115,12 +115,18 @@ def test_wallet_check_prints_each_check(wallet, logos, runner, session, create_w
     assert "not ready (1 problem(s))" in result.output
 
 
-def test_wallet_check_in_french(wallet, runner, app, app_ctx):
+def test_wallet_check_in_french(wallet, logos, session, create_wallet_program):
     from flask_babel import force_locale
 
+    create_wallet_program(name="Club lent", logo_url=logos.url("hang.png"))
     with force_locale("fr"):
         checks = run_checks()
     assert checks[0].name == "Identifiant d’émetteur"
+    assert checks[2].name == "Logo de Club lent"
+    assert checks[2].message == (
+        f"Le logo du programme Club lent ({logos.url('hang.png')}) est injoignable : "
+        f"pas de réponse en {LOGO_TIMEOUT:g} s."
+    )
 
 
 # --- the console page ----------------------------------------------------------------------
