@@ -38,6 +38,7 @@ from loyalty.models import (
     ProgramKind,
 )
 from loyalty.services import programs as program_services
+from loyalty.wallet import service as wallet_service
 from platform_core import db as dbmod
 from platform_core.extensions import db
 from platform_core.i18n_lazy import _l
@@ -212,6 +213,9 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
             except LoyaltyError as exc:
                 raise ValidationError(str(exc)) from exc
         super().on_model_change(form, model, is_created)
+        if not is_created:
+            # Name, logo or colour may be what Google rejected: its cards get another go.
+            wallet_service.mark_program_for_sync(model.id)
 
 
 # --- merchant settings -------------------------------------------------------------------

@@ -27,6 +27,7 @@ WALLET_STATUS_LABELS = {
     WalletSyncStatus.PENDING: _l("Sync pending"),
     WalletSyncStatus.SYNCED: _l("In the wallet"),
     WalletSyncStatus.FAILED: _l("Sync failed"),
+    WalletSyncStatus.REJECTED: _l("Rejected by Google"),
 }
 
 

@@ -12,15 +12,33 @@ from admin_views.base import SecureModelView
 from admin_views.loyalty_format import when
 from platform_core.extensions import db
 from platform_core.i18n_lazy import _l
+from platform_core.models_base import utcnow
 from platform_core.staff.models import StaffRole
-from platform_core.task_runs.models import TASK_RUN_STATUS_LABELS, TaskRun, TaskRunStatus
+from platform_core.task_runs.models import (
+    TASK_RUN_SOURCE_LABELS,
+    TASK_RUN_STATUS_LABELS,
+    TaskRun,
+    TaskRunStatus,
+)
 
 
 def _status(view: Any, context: Any, model: TaskRun, name: str) -> Markup:
-    css = {TaskRunStatus.SUCCEEDED: "success", TaskRunStatus.FAILED: "danger"}.get(
-        model.status, "secondary"
+    # A run still "running" with a stale heartbeat shows as interrupted at once; the next
+    # consumer start records it so.
+    status = model.shown_status(utcnow())
+    css = {
+        TaskRunStatus.SUCCEEDED: "success",
+        TaskRunStatus.FAILED: "danger",
+        TaskRunStatus.INTERRUPTED: "warning",
+        TaskRunStatus.RUNNING: "info",
+    }.get(status, "secondary")
+    return Markup('<span class="badge badge-{}" data-status="{}">{}</span>').format(
+        css, status.value, status.label
     )
-    return Markup('<span class="badge badge-{}">{}</span>').format(css, model.status.label)
+
+
+def _source(view: Any, context: Any, model: TaskRun, name: str) -> str:
+    return model.source.label if model.source is not None else ""
 
 
 def _duration(view: Any, context: Any, model: TaskRun, name: str) -> str:
@@ -45,6 +63,7 @@ class TaskRunAdmin(SecureModelView):
     column_list = [
         "task_name",
         "status",
+        "source",
         "started_at",
         "finished_at",
         "duration",
@@ -55,6 +74,9 @@ class TaskRunAdmin(SecureModelView):
     column_details_list = [
         "task_name",
         "status",
+        "source",
+        "heartbeat_at",
+        "owner",
         "started_at",
         "finished_at",
         "duration",
@@ -65,6 +87,9 @@ class TaskRunAdmin(SecureModelView):
     column_labels = {
         "task_name": _l("Task"),
         "status": _l("Status"),
+        "source": _l("Started by"),
+        "heartbeat_at": _l("Last sign of life"),
+        "owner": _l("Process"),
         "started_at": _l("Started"),
         "finished_at": _l("Finished"),
         "duration": _l("Duration"),
@@ -74,6 +99,7 @@ class TaskRunAdmin(SecureModelView):
     }
     column_formatters = {
         "status": _status,
+        "source": _source,
         "started_at": lambda v, c, m, n: when(m.started_at),
         "finished_at": lambda v, c, m, n: when(m.finished_at),
         "duration": _duration,
@@ -81,6 +107,8 @@ class TaskRunAdmin(SecureModelView):
     }
     column_formatters_detail = {
         "status": _status,
+        "source": _source,
+        "heartbeat_at": lambda v, c, m, n: when(m.heartbeat_at),
         "started_at": lambda v, c, m, n: when(m.started_at),
         "finished_at": lambda v, c, m, n: when(m.finished_at),
         "duration": _duration,
@@ -95,6 +123,12 @@ class TaskRunAdmin(SecureModelView):
         ),
         filters.FilterLike(TaskRun.task_name, _l("Task")),
         filters.DateTimeBetweenFilter(TaskRun.started_at, _l("Started")),
+        # Last, so the filters before it keep their numbers in saved links.
+        filters.FilterEqual(
+            TaskRun.source,
+            _l("Started by"),
+            options=lambda: [(s.value, str(label)) for s, label in TASK_RUN_SOURCE_LABELS.items()],
+        ),
     ]
 
 

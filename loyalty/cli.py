@@ -54,9 +54,10 @@ def verify_ledger_command(merchant_slug: str | None) -> None:
 )
 def expire_points_command(chunk_size: int | None) -> None:
     """Expire due points now (what the nightly job does)."""
-    from loyalty.tasks import run_expiry
+    from loyalty.tasks import recorded_expiry
+    from platform_core.task_runs.models import TaskRunSource
 
-    report = run_expiry(chunk_size=chunk_size)
+    report = recorded_expiry(TaskRunSource.CLI, chunk_size=chunk_size)
     click.echo(
         f"Expired {report.points} points on {report.cards} cards in {report.chunks} chunk(s)."
     )
@@ -71,9 +72,10 @@ def expire_points_command(chunk_size: int | None) -> None:
 )
 def send_expiry_warnings_command(chunk_size: int | None) -> None:
     """Queue the "points expiring soon" emails now (what the daily job does)."""
-    from loyalty.tasks import run_expiry_warnings
+    from loyalty.tasks import recorded_expiry_warnings
+    from platform_core.task_runs.models import TaskRunSource
 
-    report = run_expiry_warnings(chunk_size=chunk_size)
+    report = recorded_expiry_warnings(TaskRunSource.CLI, chunk_size=chunk_size)
     click.echo(f"Warned {report.cards} cards in {report.chunks} chunk(s).")
 
 

@@ -84,6 +84,10 @@ class WalletSyncStatus(enum.StrEnum):
     PENDING = "pending"
     SYNCED = "synced"
     FAILED = "failed"
+    #: Google refused the card for good (400, 401, other 403s, 404 on update, a 409 that a
+    #: read and a patch cannot resolve); the retry job leaves it alone until something
+    #: changes (see ``loyalty.wallet.service``).
+    REJECTED = "rejected"
 
 
 class LoyaltyProgram(TimestampMixin, db.Model):
@@ -238,6 +242,9 @@ class LoyaltyCard(TimestampMixin, db.Model):
         _enum(WalletSyncStatus, "wallet_sync_status"), default=WalletSyncStatus.NOT_SYNCED
     )
     wallet_sync_error: Mapped[str | None] = mapped_column(Text)
+    #: Fingerprint of the Wallet configuration a rejection was received under: the retry job
+    #: tries a rejected card again once the configuration (issuer, key, API) has changed.
+    wallet_rejected_config: Mapped[str | None] = mapped_column(String(64))
     wallet_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -10,6 +10,7 @@ the rest.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from huey import crontab
 
@@ -17,7 +18,8 @@ from loyalty.services.expiry import ExpiryReport, expire_inactive_points, send_e
 from platform_core import db as dbmod
 from platform_core.huey import huey
 from platform_core.task_context import app_task
-from platform_core.task_runs.recorder import recorded_run
+from platform_core.task_runs.models import TaskRunSource
+from platform_core.task_runs.recorder import RunFigures, recorded_run
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +28,22 @@ JOB_RETRIES = 2
 JOB_RETRY_DELAY = 300
 
 
-def run_expiry(chunk_size: int | None = None) -> ExpiryReport:
+def _chunk_commit(run: RunFigures | None) -> Callable[[], None]:
+    """The per-chunk commit; inside a recorded run it carries the run's heartbeat."""
+    if run is None:
+        return dbmod.commit
+
+    def commit() -> None:
+        run.beat()
+        dbmod.commit()
+
+    return commit
+
+
+def run_expiry(chunk_size: int | None = None, run: RunFigures | None = None) -> ExpiryReport:
     """Expire due points now, committing after each chunk (also used by the CLI)."""
     try:
-        report = expire_inactive_points(chunk_size=chunk_size, commit=dbmod.commit)
+        report = expire_inactive_points(chunk_size=chunk_size, commit=_chunk_commit(run))
     except Exception:
         dbmod.rollback()
         log.exception("points expiry failed; committed chunks stay done, the job will retry")
@@ -41,10 +55,12 @@ def run_expiry(chunk_size: int | None = None) -> ExpiryReport:
     return report
 
 
-def run_expiry_warnings(chunk_size: int | None = None) -> ExpiryReport:
+def run_expiry_warnings(
+    chunk_size: int | None = None, run: RunFigures | None = None
+) -> ExpiryReport:
     """Queue the "points expiring" emails now, committing after each chunk."""
     try:
-        report = send_expiry_warnings(chunk_size=chunk_size, commit=dbmod.commit)
+        report = send_expiry_warnings(chunk_size=chunk_size, commit=_chunk_commit(run))
     except Exception:
         dbmod.rollback()
         log.exception("expiry warnings failed; committed chunks stay done, the job will retry")
@@ -60,15 +76,27 @@ def run_expiry_warnings(chunk_size: int | None = None) -> ExpiryReport:
 @app_task
 def expire_points_task() -> None:
     """Daily at 02:30: expire the points of inactive cards."""
-    with recorded_run("expire_points_task") as run:
-        report = run_expiry()
+    recorded_expiry(TaskRunSource.PERIODIC)
+
+
+def recorded_expiry(source: TaskRunSource, chunk_size: int | None = None) -> ExpiryReport:
+    """One recorded run of the points expiry (the schedule and the CLI)."""
+    with recorded_run("expire_points_task", source=source) as run:
+        report = run_expiry(chunk_size=chunk_size, run=run)
         run.set(cards=report.cards, points=report.points, chunks=report.chunks)
+    return report
+
+
+def recorded_expiry_warnings(source: TaskRunSource, chunk_size: int | None = None) -> ExpiryReport:
+    """One recorded run of the expiry warnings (the schedule and the CLI)."""
+    with recorded_run("expiry_warnings_task", source=source) as run:
+        report = run_expiry_warnings(chunk_size=chunk_size, run=run)
+        run.set(cards=report.cards, chunks=report.chunks)
+    return report
 
 
 @huey.periodic_task(crontab(hour="9", minute="0"), retries=JOB_RETRIES, retry_delay=JOB_RETRY_DELAY)
 @app_task
 def expiry_warnings_task() -> None:
     """Daily at 09:00 (a civil hour for an email): warn cards whose points expire soon."""
-    with recorded_run("expiry_warnings_task") as run:
-        report = run_expiry_warnings()
-        run.set(cards=report.cards, chunks=report.chunks)
+    recorded_expiry_warnings(TaskRunSource.PERIODIC)

@@ -152,6 +152,8 @@ class Config:
     GOOGLE_WALLET_TOKEN_URI = env_str("GOOGLE_WALLET_TOKEN_URI", "")
     GOOGLE_WALLET_SAVE_URL = env_str("GOOGLE_WALLET_SAVE_URL", "https://pay.google.com/gp/v/save")
     GOOGLE_WALLET_ORIGINS = env_str("GOOGLE_WALLET_ORIGINS", "")
+    #: Seconds a program's logo server has to answer ``wallet-check``'s HEAD request.
+    GOOGLE_WALLET_LOGO_TIMEOUT = env_float("GOOGLE_WALLET_LOGO_TIMEOUT", 5.0)
     #: Seconds between the attempts of a wallet sync (4 attempts in all).
     WALLET_RETRY_DELAYS = (1, 4, 16)
 

@@ -10,6 +10,7 @@ import loyalty.tasks  # noqa: E402,F401,I001
 import loyalty.wallet.tasks  # noqa: E402,F401
 import messaging.tasks  # noqa: E402,F401
 import messaging.editor_tasks  # noqa: E402,F401
+import platform_core.task_runs.tasks  # noqa: E402,F401
 from platform_core.huey import huey
 from platform_core.task_context import app_task, get_app
 

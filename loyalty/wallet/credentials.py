@@ -8,6 +8,7 @@ its access token until it expires, so a batch of syncs asks the token endpoint o
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from dataclasses import dataclass
@@ -19,7 +20,6 @@ from google.auth import crypt
 from google.oauth2 import service_account
 
 from loyalty.wallet.errors import WalletNotConfiguredError
-from platform_core.i18n_lazy import _
 
 #: The only scope the Wallet Objects API needs for issuing passes.
 WALLET_SCOPE = "https://www.googleapis.com/auth/wallet_object.issuer"
@@ -96,6 +96,14 @@ def load_service_account() -> ServiceAccount:
     return account
 
 
+def load_key_file(path: str, token_uri: str = "") -> ServiceAccount:
+    """Read and parse the key file now, bypassing the cache (``wallet-check``).
+
+    :raises WalletNotConfiguredError: it cannot be read or parsed.
+    """
+    return _parse(_read_key_file(path), token_uri)
+
+
 def clear_cache() -> None:
     """Forget parsed keys (after rotating the key file in place; tests)."""
     with _cache_lock:
@@ -105,25 +113,30 @@ def clear_cache() -> None:
 def validate_config() -> list[str]:
     """Every problem that stops Google Wallet from working, in plain words; empty when ready.
 
-    Checks the issuer id, that the key file is set, readable and a parsable service account
-    key. It reads the file afresh (no cache) so it reports the file as it is now.
+    Checks the issuer id; that the key file is set, readable, a service account key with a
+    service account email, and that its key signs; and that the logo of every active
+    program answers a HEAD request with 2xx or 3xx within 5 s (see
+    :mod:`loyalty.wallet.checks`, which also reports what passed).
     """
-    problems: list[str] = []
-    issuer_id = (current_app.config.get("GOOGLE_WALLET_ISSUER_ID") or "").strip()
-    if not issuer_id:
-        problems.append(_("The Google Wallet issuer id (GOOGLE_WALLET_ISSUER_ID) is not set."))
-    elif not issuer_id.isdigit():
-        problems.append(
-            _("The Google Wallet issuer id must be digits only, got %(value)s.", value=issuer_id)
-        )
-    path = current_app.config.get("GOOGLE_WALLET_SERVICE_ACCOUNT_FILE") or ""
-    if not path:
-        problems.append(
-            _("The service account key file (GOOGLE_WALLET_SERVICE_ACCOUNT_FILE) is not set.")
-        )
-        return problems
+    from loyalty.wallet.checks import run_checks
+
+    return [check.message for check in run_checks() if not check.ok]
+
+
+def config_fingerprint() -> str:
+    """A digest of what the Wallet configuration is now: issuer id, API base and key file.
+
+    Stored on a rejected card; when it differs, the configuration changed since Google
+    rejected the card, and the retry job tries the card again.
+    """
+    config = current_app.config
+    digest = hashlib.sha256()
+    for key in ("GOOGLE_WALLET_ISSUER_ID", "GOOGLE_WALLET_API_BASE", "GOOGLE_WALLET_TOKEN_URI"):
+        digest.update(f"{key}={(config.get(key) or '').strip()}\n".encode())
+    path = config.get("GOOGLE_WALLET_SERVICE_ACCOUNT_FILE") or ""
+    digest.update(f"key={path}\n".encode())
     try:
-        _parse(_read_key_file(path), current_app.config.get("GOOGLE_WALLET_TOKEN_URI") or "")
-    except WalletNotConfiguredError as exc:
-        problems.append(_("The service account key file is unusable: %(reason)s.", reason=str(exc)))
-    return problems
+        digest.update(Path(path).read_bytes() if path else b"")
+    except OSError:
+        digest.update(b"unreadable")
+    return digest.hexdigest()

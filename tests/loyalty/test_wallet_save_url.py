@@ -100,3 +100,65 @@ def test_key_file_is_read_once_not_per_link(wallet, wallet_key, create_wallet_ca
         wallet_key.path.write_text(saved)
     assert first is not None
     assert _claims(second, wallet_key)["iss"] == wallet_key.email
+
+
+# --- skinny links -----------------------------------------------------------------------
+def test_synced_card_gets_a_skinny_link_with_ids_only(wallet, wallet_key, create_wallet_card):
+    card = create_wallet_card(wallet_object_id=f"{ISSUER_ID}.loyalty-card-771099999999")
+
+    url = wallet_save_url(card)
+
+    [obj] = _claims(url, wallet_key)["payload"]["loyaltyObjects"]
+    assert obj == {
+        "id": f"{ISSUER_ID}.loyalty-card-771099999999",
+        "classId": f"{ISSUER_ID}.loyalty-program-{card.program.id}",
+    }
+    assert wallet.calls() == []  # no API call to build it
+    assert len(url) < 1000
+
+
+def test_unsynced_card_carries_its_object_while_the_link_stays_short(
+    wallet, wallet_key, create_wallet_card
+):
+    card = create_wallet_card()
+
+    url = wallet_save_url(card)
+
+    assert len(url) < 1800
+    [obj] = _claims(url, wallet_key)["payload"]["loyaltyObjects"]
+    assert obj["accountId"] == card.card_number
+    assert wallet.calls() == []
+
+
+def test_too_long_a_link_inserts_the_object_first_and_stays_skinny(
+    wallet, wallet_key, create_wallet_card
+):
+    # Non-ASCII names are escaped in the JWT's JSON (\u00cb): six bytes a letter.
+    card = create_wallet_card(customer__first_name="Ë" * 100, customer__last_name="ß" * 100)
+    object_id = f"{ISSUER_ID}.loyalty-card-{card.card_number}"
+
+    url = wallet_save_url(card)
+
+    assert len(url) < 1800
+    [obj] = _claims(url, wallet_key)["payload"]["loyaltyObjects"]
+    assert set(obj) == {"id", "classId"}
+    assert [c.operation for c in wallet.calls()] == [
+        "loyaltyClass.insert",
+        "loyaltyObject.get",
+        "loyaltyObject.insert",
+    ]
+    assert wallet.objects[object_id]["accountName"] == f"{'Ë' * 100} {'ß' * 100}"
+
+
+def test_too_long_a_link_with_google_down_falls_back_to_the_full_object(
+    wallet, wallet_key, create_wallet_card
+):
+    # Non-ASCII names are escaped in the JWT's JSON (\u00cb): six bytes a letter.
+    card = create_wallet_card(customer__first_name="Ë" * 100, customer__last_name="ß" * 100)
+    wallet.fail_next(5, status=503)
+
+    url = wallet_save_url(card)
+
+    assert len(url) >= 1800
+    [obj] = _claims(url, wallet_key)["payload"]["loyaltyObjects"]
+    assert obj["accountName"] == f"{'Ë' * 100} {'ß' * 100}"

@@ -58,7 +58,7 @@ def test_four_503_fail_the_sync_with_the_error_recorded(wallet, session, create_
     assert wallet.objects == {}
 
 
-def test_400_fails_after_one_attempt(wallet, session, create_wallet_card):
+def test_400_is_rejected_after_one_attempt(wallet, session, create_wallet_card):
     card = create_wallet_card()
     wallet.fail_next(1, status=400, operation="loyaltyObject.insert", message="Invalid barcode")
     sleep = SleepRecorder()
@@ -69,7 +69,7 @@ def test_400_fails_after_one_attempt(wallet, session, create_wallet_card):
     assert sleep.delays == []
     assert len(wallet.calls("loyaltyObject.insert")) == 1
     session.refresh(card)
-    assert card.wallet_sync_status is WalletSyncStatus.FAILED
+    assert card.wallet_sync_status is WalletSyncStatus.REJECTED
     assert card.wallet_sync_error == "Google Wallet answered HTTP 400: Invalid barcode"
 
 
@@ -83,7 +83,8 @@ def test_409_is_not_retried(wallet, session, create_wallet_card):
     assert result.attempts == 1
     assert sleep.delays == []
     session.refresh(card)
-    assert card.wallet_sync_status is WalletSyncStatus.FAILED
+    # The read after the 409 finds no object to patch: the conflict stays, Google rejects.
+    assert card.wallet_sync_status is WalletSyncStatus.REJECTED
     assert "HTTP 409" in card.wallet_sync_error
 
 

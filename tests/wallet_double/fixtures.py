@@ -70,6 +70,7 @@ _WALLET_SETTINGS = (
     "GOOGLE_WALLET_SAVE_URL",
     "GOOGLE_WALLET_ORIGINS",
     "GOOGLE_WALLET_TIMEOUT",
+    "GOOGLE_WALLET_LOGO_TIMEOUT",
 )
 
 
@@ -141,3 +142,12 @@ def verify_save_jwt(token: str, cert_pem: str) -> dict[str, Any]:
         raise ValueError("signature does not match the certificate")
     assert claims["aud"] == "google"
     return claims
+
+
+@pytest.fixture
+def wallet_sleep(app: Flask) -> Iterator[SleepRecorder]:
+    """The injected sleep of every sync in the app (tasks included), for the test."""
+    recorder = SleepRecorder()
+    app.extensions["wallet.sleep"] = recorder
+    yield recorder
+    app.extensions.pop("wallet.sleep", None)

@@ -7,9 +7,14 @@
   (PUT) under ``/walletobjects/v1/``, routed from the discovery document's paths. Bodies are
   validated against its schemas (400 with the problems), a duplicate insert answers 409, an
   unknown id 404.
-- Switches: :meth:`WalletDouble.fail_next` answers the next N matching calls with a status
-  (503, 400, 409, ...); :meth:`WalletDouble.hang_next` holds them until the client times out.
-- :attr:`WalletDouble.requests` records every call (method, path, operation, body, status).
+- Switches (faults), each for the next N calls matching an operation and/or resource id:
+  :meth:`WalletDouble.fail_next` answers with a status (503, 400, 409, ...), optional
+  headers and Google error reasons; :meth:`WalletDouble.rate_limit_next` answers 429 with
+  ``Retry-After``; :meth:`WalletDouble.quota_exceeded_next` answers 403 with the reason
+  ``quotaExceeded`` (or another); :meth:`WalletDouble.hang_next` holds calls unanswered
+  until the client times out (or :meth:`stop`).
+- :attr:`WalletDouble.requests` records every call (method, path, operation, body, status,
+  arrival time on the monotonic clock).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import json
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -47,6 +53,8 @@ class Recorded:
     status: int = 0
     #: The LoyaltyClass/LoyaltyObject id the call is about (URL or body).
     resource_id: str | None = None
+    #: ``time.monotonic()`` when the call arrived.
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -56,6 +64,8 @@ class _Fault:
     remaining: int
     status: int | None  # None: hang until released
     message: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass
@@ -129,21 +139,69 @@ class WalletDouble:
         operation: str | None = None,
         message: str = "",
         resource_id: str | None = None,
+        headers: dict[str, str] | None = None,
+        reasons: tuple[str, ...] = (),
     ) -> None:
         """Answer the next ``count`` API calls matching ``operation`` (all when None) and
-        ``resource_id`` (the id in the URL or body; any when None) with ``status``. The token
+        ``resource_id`` (the id in the URL or body; any when None) with ``status``, the
+        extra response ``headers`` and Google's ``error.errors[].reason`` list. The token
         endpoint is never affected unless ``operation='token'``."""
         with self._lock:
             self._faults.append(
                 _Fault(
-                    operation, resource_id, count, status, message or f"injected failure {status}"
+                    operation,
+                    resource_id,
+                    count,
+                    status,
+                    message or f"injected failure {status}",
+                    dict(headers or {}),
+                    tuple(reasons),
                 )
             )
 
-    def hang_next(self, count: int, operation: str | None = None) -> None:
+    def rate_limit_next(
+        self,
+        count: int,
+        retry_after: str | float | None,
+        operation: str | None = None,
+        resource_id: str | None = None,
+    ) -> None:
+        """429 Too Many Requests, with ``Retry-After`` when given (seconds or an HTTP date)."""
+        headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+        self.fail_next(
+            count,
+            429,
+            operation,
+            "Quota exceeded for quota metric 'Write requests'",
+            resource_id,
+            headers,
+            ("rateLimitExceeded",),
+        )
+
+    def quota_exceeded_next(
+        self,
+        count: int,
+        reason: str = "quotaExceeded",
+        operation: str | None = None,
+        resource_id: str | None = None,
+    ) -> None:
+        """403 with Google's error ``reason`` (``quotaExceeded``, ``forbidden``, ...)."""
+        self.fail_next(
+            count,
+            403,
+            operation,
+            f"The request was refused ({reason})",
+            resource_id,
+            None,
+            (reason,),
+        )
+
+    def hang_next(
+        self, count: int, operation: str | None = None, resource_id: str | None = None
+    ) -> None:
         """Hold the next ``count`` matching calls without answering until :meth:`stop`."""
         with self._lock:
-            self._faults.append(_Fault(operation, None, count, None))
+            self._faults.append(_Fault(operation, resource_id, count, None))
 
     def calls(self, operation: str | None = None) -> list[Recorded]:
         """Recorded API calls (token requests excluded unless asked for)."""
@@ -167,14 +225,16 @@ class WalletDouble:
         return None
 
     # -- behaviour -------------------------------------------------------------------------
-    def handle(self, method: str, path: str, headers: Any, raw: bytes) -> tuple[int, Any]:
+    def handle(
+        self, method: str, path: str, headers: Any, raw: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
         if path == "/token" and method == "POST":
             record = Recorded(method, path, "token", parse_qs(raw.decode()))
         else:
             route, match = self._match(method, path)
             if route is None:
                 self.requests.append(Recorded(method, path, "unknown", None, 404))
-                return 404, _error(404, f"no such endpoint: {method} {path}")
+                return 404, _error(404, f"no such endpoint: {method} {path}"), {}
             try:
                 body = json.loads(raw) if raw else None
             except ValueError:
@@ -192,16 +252,16 @@ class WalletDouble:
         if fault is not None and fault.status is None:
             self._release.wait()
             record.status = 599
-            return 503, _error(503, "released")
+            return 503, _error(503, "released"), {}
         if fault is not None:
             record.status = fault.status or 0
-            return record.status, _error(record.status, fault.message)
+            return record.status, _error(record.status, fault.message, fault.reasons), fault.headers
         if record.operation == "token":
             status, answer = self._token(record.body)
         else:
             status, answer = self._api(route, match, headers, record.body)
         record.status = status
-        return status, answer
+        return status, answer, {}
 
     def _match(self, method: str, path: str) -> tuple[Any, Any]:
         for route in self._routes:
@@ -257,8 +317,14 @@ class WalletDouble:
         return 200, store[rid]
 
 
-def _error(status: int, message: str) -> dict[str, Any]:
-    return {"error": {"code": status, "message": message}}
+def _error(status: int, message: str, reasons: tuple[str, ...] = ()) -> dict[str, Any]:
+    # Google's JSON error shape: code, message, and (for quota errors) errors[].reason.
+    error: dict[str, Any] = {"code": status, "message": message}
+    if reasons:
+        error["errors"] = [
+            {"message": message, "domain": "usageLimits", "reason": r} for r in reasons
+        ]
+    return {"error": error}
 
 
 def _make_handler(double: WalletDouble) -> type[BaseHTTPRequestHandler]:
@@ -268,10 +334,14 @@ def _make_handler(double: WalletDouble) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
-            status, answer = double.handle(self.command, self.path.split("?")[0], self.headers, raw)
+            status, answer, extra = double.handle(
+                self.command, self.path.split("?")[0], self.headers, raw
+            )
             payload = json.dumps(answer).encode()
             try:
                 self.send_response(status)
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
