@@ -136,6 +136,9 @@ class Config:
     #: Delay between the retries of a failed email send, in seconds.
     MAIL_RETRY_DELAY = env_int("MAIL_RETRY_DELAY", 60)
     MAIL_RETRIES = env_int("MAIL_RETRIES", 3)
+    #: Seconds after which the email sweeper re-enqueues a ``queued`` row whose task never
+    #: ran, or a ``sending`` row whose consumer died (the lease of a claim).
+    MAIL_STALE_AFTER = env_int("MAIL_STALE_AFTER", 120)
 
     #: Google Wallet: the issuer id and the service account JSON key file. Empty = disabled.
     GOOGLE_WALLET_ISSUER_ID = env_str("GOOGLE_WALLET_ISSUER_ID")
