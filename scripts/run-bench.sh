@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmarks, one after the other (`make bench`): the public API and the console's card
-# list (bench/public_api.py), then email throughput (bench/email_send.py). Each one starts
+# list (bench/public_api.py), email throughput (bench/email_send.py), then the outbox under
+# faults (bench/outbox_faults.py). Each one starts
 # and removes its own throwaway servers and prints its figures and targets.
 # Arguments after `--` are not supported: run the scripts directly to change their options.
 set -euo pipefail
@@ -24,3 +25,8 @@ echo "== load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "== Email sending (bench/email_send.py)"
 $BIN/python bench/email_send.py
+echo
+echo "== load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "== Email outbox under faults: Redis down, consumer killed (bench/outbox_faults.py)"
+$BIN/python bench/outbox_faults.py
