@@ -17,7 +17,7 @@ from markupsafe import Markup
 from admin_views.base import SecureModelView, scoped_choices
 from messaging import editor
 from messaging.catalog import CATALOG
-from messaging.models import EmailLog, EmailStatus
+from messaging.models import EmailLog, EmailOutcome, EmailStatus
 from messaging.queueing import resend
 from platform_core import db as dbmod
 from platform_core.i18n import LANGUAGE_NAMES
@@ -26,8 +26,16 @@ from platform_core.tenancy.models import Store
 
 STATUS_LABELS = {
     EmailStatus.QUEUED: _l("Queued"),
+    EmailStatus.SENDING: _l("Sending"),
     EmailStatus.SENT: _l("Sent"),
     EmailStatus.FAILED: _l("Failed"),
+    EmailStatus.SUPPRESSED: _l("Suppressed"),
+}
+OUTCOME_LABELS = {
+    EmailOutcome.ACCEPTED: _l("Accepted"),
+    EmailOutcome.TEMPORARY: _l("Temporary error"),
+    EmailOutcome.REFUSED: _l("Refused"),
+    EmailOutcome.UNKNOWN: _l("Unknown (connection lost after sending)"),
 }
 #: Longest error shown in the list; the details page shows all of it.
 ERROR_PREVIEW_LENGTH = 80
@@ -37,6 +45,12 @@ def status_label(status: EmailStatus | str | None) -> str:
     if status is None:
         return ""
     return str(STATUS_LABELS.get(EmailStatus(status), status))
+
+
+def outcome_label(outcome: EmailOutcome | str | None) -> str:
+    if outcome is None:
+        return ""
+    return str(OUTCOME_LABELS.get(EmailOutcome(outcome), outcome))
 
 
 def truncate(value: str | None, length: int = ERROR_PREVIEW_LENGTH) -> str:
@@ -66,7 +80,12 @@ def _store_options() -> list[tuple[Any, str]]:
 
 
 def _status_formatter(view: Any, context: Any, model: EmailLog, name: str) -> Any:
-    css = {EmailStatus.SENT: "success", EmailStatus.FAILED: "danger"}.get(model.status, "secondary")
+    css = {
+        EmailStatus.SENT: "success",
+        EmailStatus.FAILED: "danger",
+        EmailStatus.SENDING: "warning",
+        EmailStatus.SUPPRESSED: "dark",
+    }.get(model.status, "secondary")
     badge = Markup('<span class="badge badge-{}">{}</span>').format(css, status_label(model.status))
     if editor.is_test_message(model):
         badge += Markup(' <span class="badge badge-info">{}</span>').format(_("test"))
@@ -125,6 +144,8 @@ class EmailLogAdmin(SecureModelView):
         "locale",
         "status",
         "attempts",
+        "unknown_attempts",
+        "last_outcome",
         "last_error",
         "message_id",
         "merchant",
@@ -152,6 +173,8 @@ class EmailLogAdmin(SecureModelView):
         "locale": _l("Language"),
         "status": _l("Status"),
         "attempts": _l("Attempts"),
+        "unknown_attempts": _l("Attempts with unknown outcome"),
+        "last_outcome": _l("Last outcome"),
         "last_error": _l("Last error"),
         "message_id": _l("Message id"),
         "merchant": _l("Merchant"),
@@ -184,6 +207,7 @@ class EmailLogAdmin(SecureModelView):
         "locale": locale_formatter,
         "resent_from_id": _resent_from_formatter,
         "status": _status_formatter,
+        "last_outcome": lambda v, c, m, n: outcome_label(m.last_outcome),
         "created_at": datetime_formatter,
         "sent_at": datetime_formatter,
     }

@@ -16,7 +16,8 @@ from admin_views.email_log import (
     datetime_formatter,
     locale_formatter,
 )
-from messaging.models import EmailLog, EmailTemplate
+from admin_views.email_suppressions import EmailSuppressionAdmin
+from messaging.models import EmailLog, EmailSuppression, EmailTemplate
 from messaging.rendering import validate_template
 from platform_core.extensions import db
 from platform_core.i18n_lazy import _l
@@ -125,5 +126,15 @@ def add_views(admin: Admin) -> None:
             category=CATEGORY,
             endpoint="email_log",
             url="/admin/email-log",
+        )
+    )
+    admin.add_view(
+        EmailSuppressionAdmin(
+            EmailSuppression,
+            db,
+            name=_l("Suppressed addresses"),
+            category=CATEGORY,
+            endpoint="emailsuppression",
+            url="/admin/emailsuppression",
         )
     )

@@ -103,6 +103,7 @@ def build_mime(
     subject: str,
     body_text: str,
     body_html: str,
+    message_id: str | None = None,
 ) -> OutgoingEmail:
     """A multipart/alternative message with a text and an HTML part, both UTF-8.
 
@@ -113,20 +114,27 @@ def build_mime(
     :param subject: the rendered subject, one line.
     :param body_text: the plain-text body.
     :param body_html: the HTML body.
+    :param message_id: the ``Message-ID`` to use (a retry keeps the first attempt's); a new
+        one when ``None``.
     :return: the message, with ``Message-ID`` and ``Date`` set.
     :raises ValueError: a header value holds a line break.
     """
-    _check_one_line(from_name, mail_from, to, reply_to or "", subject)
+    _check_one_line(from_name, mail_from, to, reply_to or "", subject, message_id or "")
     headers = [("From", _address(from_name, mail_from)), ("To", _ascii_address(to))]
     if reply_to:
         headers.append(("Reply-To", _ascii_address(reply_to)))
     headers += [
         ("Subject", _encoded("Subject", subject)),
         ("Date", formatdate(usegmt=True)),
-        ("Message-ID", make_msgid(domain=mail_from.rpartition("@")[2] or "localhost")),
+        ("Message-ID", message_id or new_message_id(mail_from)),
         ("Auto-Submitted", "auto-generated"),
     ]
     return OutgoingEmail(tuple(headers), body_text, body_html)
+
+
+def new_message_id(mail_from: str) -> str:
+    """A fresh ``Message-ID`` in the sender's domain."""
+    return make_msgid(domain=mail_from.rpartition("@")[2] or "localhost")
 
 
 def message_bytes(message: OutgoingEmail) -> bytes:

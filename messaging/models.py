@@ -16,8 +16,24 @@ from platform_core.tenancy.models import Merchant, Store
 
 class EmailStatus(enum.StrEnum):
     QUEUED = "queued"
+    #: Claimed by one delivery, which holds it until ``lease_expires_at``.
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    #: Not attempted: the address is on the merchant's suppression list.
+    SUPPRESSED = "suppressed"
+
+
+class EmailOutcome(enum.StrEnum):
+    """What the mail server made of one attempt."""
+
+    ACCEPTED = "accepted"
+    #: A 4xx, a refused connection, a timeout before DATA: nothing was handed over.
+    TEMPORARY = "temporary"
+    #: A 5xx: the server will never take this message for this address.
+    REFUSED = "refused"
+    #: The connection was lost or the reply timed out after DATA: it may have arrived.
+    UNKNOWN = "unknown"
 
 
 class EmailTemplate(TimestampMixin, db.Model):
@@ -137,8 +153,27 @@ class EmailLog(TimestampMixin, db.Model):
     )
     #: Template variables as JSON, so the task (and a resend) renders the same message.
     context_json: Mapped[str] = mapped_column(Text, default="{}")
+    #: Deliveries that claimed the row (each one is an attempt, even if its consumer died).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Attempts whose outcome is unknown (connection lost after DATA, reply timed out).
+    unknown_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_outcome: Mapped[EmailOutcome | None] = mapped_column(
+        Enum(
+            EmailOutcome,
+            name="email_outcome",
+            native_enum=False,
+            length=10,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    #: The delivery holding a ``sending`` row; its conditional updates name it.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    #: When the sweeper takes the row over: a ``queued`` row whose task never ran, a
+    #: ``sending`` row whose consumer died. ``MAIL_STALE_AFTER`` from the enqueue or claim.
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: Chosen at the first attempt and kept by every retry, so a receiver can tell a
+    #: repeat of a message whose first copy may have arrived.
     message_id: Mapped[str | None] = mapped_column(String(255))
     subject: Mapped[str | None] = mapped_column(String(255))
     body_html: Mapped[str | None] = mapped_column(Text)
@@ -154,3 +189,39 @@ class EmailLog(TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         return f"{self.code} → {self.recipient}"
+
+
+def normalize_address(address: str) -> str:
+    """The form an address is suppressed under: trimmed, lower case."""
+    return address.strip().lower()
+
+
+class EmailSuppression(db.Model):
+    """An address the merchant's emails are no longer sent to: the server refused it for good.
+
+    Staff lift a suppression by deleting the row; later emails are attempted again.
+    """
+
+    __tablename__ = "email_suppressions"
+    __table_args__ = (UniqueConstraint("merchant_id", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), index=True
+    )
+    #: Normalized with :func:`normalize_address`.
+    address: Mapped[str] = mapped_column(String(254))
+    #: The SMTP reply code of the refusal (e.g. 550).
+    code: Mapped[int | None] = mapped_column(Integer)
+    #: The server's reply text.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: The log row whose refusal put the address here.
+    email_log_id: Mapped[int | None] = mapped_column(
+        ForeignKey("email_logs.id", ondelete="SET NULL")
+    )
+
+    merchant: Mapped[Merchant] = relationship()
+
+    def __str__(self) -> str:
+        return self.address

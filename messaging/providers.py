@@ -23,7 +23,26 @@ log = logging.getLogger(__name__)
 
 
 class MailProviderError(Exception):
-    """The transport could not hand the message over; the send may be retried."""
+    """The transport could not hand the message over; nothing was sent, it may be retried.
+
+    :attr:`code` is the server's reply code when it answered (e.g. 421, 451), else ``None``.
+    """
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class MailRefusedError(MailProviderError):
+    """The server refused the message for good (a 5xx reply): retrying will not help."""
+
+
+class MailOutcomeUnknownError(MailProviderError):
+    """The message data went out but no reply came (connection lost, reply timed out).
+
+    The server may have accepted it: never resend within the attempt; a retry of the task
+    sends it again with the same Message-ID.
+    """
 
 
 class MailProvider(Protocol):
@@ -31,12 +50,23 @@ class MailProvider(Protocol):
         """Hand ``message`` over for delivery, or raise :class:`MailProviderError`."""
 
 
+#: The connection was found dead before anything of this message was sent: safe to replace.
+_DEAD_CONNECTION = (smtplib.SMTPServerDisconnected, ConnectionError)
+
+
 class SmtpProvider:
     """SMTP with one connection per thread, kept open across messages.
 
     A consumer thread sends message after message over the same connection (connecting and
-    greeting costs more than sending). A connection the server dropped is replaced once per
-    message; a second failure is the message's failure.
+    greeting costs more than sending). The envelope is sent command by command so that the
+    outcome of each stage is known:
+
+    * a reused connection found dead at ``MAIL FROM`` (the server closed it while idle) is
+      replaced once: nothing of the message was sent yet;
+    * a refusal at ``MAIL``, ``RCPT`` or ``DATA`` raises :class:`MailRefusedError` (5xx) or
+      :class:`MailProviderError` (4xx), and the connection is reset for the next message;
+    * once ``DATA`` has started, a lost connection or a timeout raises
+      :class:`MailOutcomeUnknownError` and the message is never sent again here.
     """
 
     def __init__(
@@ -60,23 +90,27 @@ class SmtpProvider:
         self._local = threading.local()
 
     def _connect(self) -> smtplib.SMTP:
-        if self.security == "tls":
-            conn: smtplib.SMTP = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
-            )
-        else:
-            conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            if self.security == "starttls":
-                conn.starttls(context=ssl.create_default_context())
-        if self.user:
-            conn.login(self.user, self.password)
-        return conn
-
-    def _connection(self) -> smtplib.SMTP:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
+        try:
+            if self.security == "tls":
+                conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host,
+                    self.port,
+                    timeout=self.timeout,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                if self.security == "starttls":
+                    conn.starttls(context=ssl.create_default_context())
+            if self.user:
+                conn.login(self.user, self.password)
+            conn.ehlo_or_helo_if_needed()
+        except smtplib.SMTPResponseException as exc:
+            # A 421 or 554 greeting, a refused login: nothing was sent.
+            raise MailProviderError(_describe(exc), code=exc.smtp_code) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise MailProviderError(_describe(exc)) from exc
+        self._local.conn = conn
         return conn
 
     def close(self) -> None:
@@ -95,26 +129,74 @@ class SmtpProvider:
         if conn is not None:
             conn.close()
 
-    def send(self, message: OutgoingEmail, *, sender: str, recipients: list[str]) -> None:
-        # Already CRLF and 7-bit: ``sendmail`` passes the bytes through unchanged.
-        data = message_bytes(message)
-        reused = getattr(self._local, "conn", None) is not None
+    def _reset(self, conn: smtplib.SMTP) -> None:
+        """End the refused transaction so the connection serves the next message."""
         try:
-            self._connection().sendmail(sender, recipients, data)
-            return
-        except smtplib.SMTPRecipientsRefused as exc:
-            # The server answered: the connection is fine, the address is not.
-            raise MailProviderError(_describe(exc)) from exc
-        except (smtplib.SMTPServerDisconnected, smtplib.SMTPException, OSError) as exc:
+            conn.rset()
+        except (smtplib.SMTPException, OSError):
             self._drop()
-            if not reused:
+
+    def _refused(
+        self, conn: smtplib.SMTP, stage: str, code: int, reply: bytes | str
+    ) -> MailProviderError:
+        self._reset(conn)
+        if isinstance(reply, bytes):
+            reply = reply.decode("utf-8", "replace")
+        text = f"{stage} refused: {code} {reply}"
+        if 500 <= code < 600:
+            return MailRefusedError(text, code=code)
+        return MailProviderError(text, code=code)
+
+    def _mail_from(self, sender: str) -> tuple[smtplib.SMTP, int, bytes]:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            try:
+                code, reply = conn.mail(sender)
+                if code != 421:
+                    return conn, code, reply
+                # 421: the server is closing this idle connection; a new one may be welcome.
+                self._drop()
+            except _DEAD_CONNECTION:
+                # Closed by the server while idle: nothing of this message went out.
+                self._drop()
+                log.info("SMTP connection to %s:%s was closed, reconnecting", self.host, self.port)
+            except (smtplib.SMTPException, OSError) as exc:
+                self._drop()
                 raise MailProviderError(_describe(exc)) from exc
-            log.info("SMTP connection to %s:%s was dropped, reconnecting", self.host, self.port)
+        conn = self._connect()
         try:
-            self._connection().sendmail(sender, recipients, data)
+            code, reply = conn.mail(sender)
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             raise MailProviderError(_describe(exc)) from exc
+        return conn, code, reply
+
+    def send(self, message: OutgoingEmail, *, sender: str, recipients: list[str]) -> None:
+        # Already CRLF and 7-bit: ``data`` passes the bytes through unchanged.
+        data = message_bytes(message)
+        conn, code, reply = self._mail_from(sender)
+        if code != 250:
+            raise self._refused(conn, "MAIL FROM", code, reply)
+        try:
+            for recipient in recipients:
+                code, reply = conn.rcpt(recipient)
+                if code not in (250, 251):
+                    raise self._refused(conn, f"RCPT TO <{recipient}>", code, reply)
+        except MailProviderError:
+            raise
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise MailProviderError(_describe(exc)) from exc
+        try:
+            code, reply = conn.data(data)
+        except smtplib.SMTPDataError as exc:
+            # Refused at the DATA command itself, before any of the message was sent.
+            raise self._refused(conn, "DATA", exc.smtp_code, exc.smtp_error) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise MailOutcomeUnknownError(f"after DATA: {_describe(exc)}") from exc
+        if code != 250:
+            raise self._refused(conn, "DATA", code, reply)
 
 
 def _describe(exc: Exception) -> str:

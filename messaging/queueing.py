@@ -2,9 +2,10 @@
 
 :func:`send` only records a queued :class:`EmailLog` row and registers the send task to run
 after the caller's transaction commits, so no request ever waits on SMTP and a rolled-back
-change sends nothing. :func:`resend` queues a copy of a logged email through the same row
-constructor. :func:`email_batch` lets a caller queue several emails with one flush:
-enrollment queues two, and on PostgreSQL their rows go in with a single multi-row ``INSERT``.
+change sends nothing. :func:`resend` enqueues a row never delivered again, or queues a copy
+of a logged email through the same row constructor. :func:`email_batch` lets a caller queue
+several emails with one flush: enrollment queues two, and on PostgreSQL their rows go in
+with a single multi-row ``INSERT``.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
+
+from flask import current_app
 
 from messaging.catalog import get_spec
 from messaging.models import EmailLog, EmailStatus
 from platform_core import db as dbmod
 from platform_core.extensions import db
+from platform_core.models_base import utcnow
 from platform_core.staff.models import StaffUser
 from platform_core.tenancy.models import Store
 
@@ -28,11 +33,20 @@ log = logging.getLogger(__name__)
 _BATCH_KEY = "messaging_email_batch"
 
 
-def enqueue_after_commit(log_row: EmailLog) -> None:
-    """Register the send task of a flushed row to run once the transaction commits."""
+def enqueue_after_commit(log_row: EmailLog | int) -> None:
+    """Register the send task of a flushed row (or row id) to run once the transaction commits.
+
+    If the enqueue itself fails (the queue's Redis is down), the row stays ``queued`` and
+    the sweeper (:mod:`messaging.outbox`) enqueues it again once its lease has expired.
+    """
     from messaging.tasks import send_email_task
 
-    dbmod.after_commit(send_email_task, log_row.id)
+    dbmod.after_commit(send_email_task, log_row if isinstance(log_row, int) else log_row.id)
+
+
+def _lease() -> datetime:
+    """Until when a newly queued row waits for its task before the sweeper takes it over."""
+    return utcnow() + timedelta(seconds=current_app.config["MAIL_STALE_AFTER"])
 
 
 def _queued_row(
@@ -55,6 +69,8 @@ def _queued_row(
         status=EmailStatus.QUEUED,
         context_json=context_json,
         attempts=0,
+        unknown_attempts=0,
+        lease_expires_at=_lease(),
         resent_from_id=resent_from_id,
     )
     db.session.add(row)
@@ -110,18 +126,31 @@ def send(
 
 
 def resend(email_log_id: int, *, staff_user: StaffUser | None = None) -> EmailLog:
-    """Queue a new copy of a logged email (same template, variables and recipient).
+    """Send a logged email again (same template, variables and recipient).
 
-    The new row points back with ``resent_from_id``; the template is resolved again at send
-    time, so a corrected template is used.
+    A row that is still ``queued`` was never delivered: that same row is enqueued again
+    (with a fresh lease), so the email is not sent twice. A row being sent right now is left
+    to its delivery. Any other row (sent, failed, suppressed) gets a new queued copy that
+    points back with ``resent_from_id``; the template is resolved again at send time, so a
+    corrected template is used.
 
     :param email_log_id: the log row to repeat.
     :param staff_user: who asked for it (recorded in the log line).
-    :return: the new queued row.
+    :return: the row that will be sent.
     """
     original = db.session.get(EmailLog, email_log_id)
     if original is None:
         raise LookupError(f"no email log {email_log_id}")
+    who = staff_user.email if staff_user is not None else "system"
+    if original.status == EmailStatus.SENDING:
+        log.info("email log %s is being sent; resend by %s ignored", original.id, who)
+        return original
+    if original.status == EmailStatus.QUEUED:
+        original.lease_expires_at = _lease()
+        db.session.flush()
+        log.info("email log %s enqueued again by %s", original.id, who)
+        enqueue_after_commit(original)
+        return original
     row = _queued_row(
         original.code,
         recipient=original.recipient,
@@ -136,7 +165,7 @@ def resend(email_log_id: int, *, staff_user: StaffUser | None = None) -> EmailLo
         "email log %s resent as %s by %s",
         original.id,
         row.id,
-        staff_user.email if staff_user is not None else "system",
+        who,
     )
     enqueue_after_commit(row)
     return row

@@ -3,14 +3,21 @@
 * platform templates (``EmailTemplate``): every staff user may read all of them; only
   platform admins may change them (the admin view decides that, not the scope);
 * store overrides and their versions: the merchant's rows, store staff only their stores;
-* the email log: the merchant's rows, store staff only their stores' rows.
+* the email log: the merchant's rows, store staff only their stores' rows;
+* the suppression list: the merchant's rows (an address is suppressed for every store).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import true
 
-from messaging.models import EmailLog, EmailTemplate, StoreEmailTemplate, StoreEmailTemplateVersion
+from messaging.models import (
+    EmailLog,
+    EmailSuppression,
+    EmailTemplate,
+    StoreEmailTemplate,
+    StoreEmailTemplateVersion,
+)
 from platform_core.scoping import register_row_check, register_scope
 from platform_core.staff.models import StaffRole
 
@@ -61,6 +68,11 @@ def register_messaging_scopes() -> None:
     )
     register_row_check(
         EmailLog, lambda row, user: _in_merchant_and_stores(row.merchant_id, row.store_id, user)
+    )
+
+    register_scope(EmailSuppression, merchant=lambda mid: EmailSuppression.merchant_id == mid)
+    register_row_check(
+        EmailSuppression, lambda row, user: row.merchant_id == getattr(user, "merchant_id", None)
     )
 
 

@@ -142,6 +142,9 @@ class Config:
     TEMPLATE_SANDBOX_WORKERS = env_int("TEMPLATE_SANDBOX_WORKERS", 2)
     TEMPLATE_RENDER_TIMEOUT = env_float("TEMPLATE_RENDER_TIMEOUT", 2.0)
     TEMPLATE_SANDBOX_MEMORY_MB = env_int("TEMPLATE_SANDBOX_MEMORY_MB", 512)
+    #: Seconds after which the email sweeper re-enqueues a ``queued`` row whose task never
+    #: ran, or a ``sending`` row whose consumer died (the lease of a claim).
+    MAIL_STALE_AFTER = env_int("MAIL_STALE_AFTER", 120)
 
     #: Google Wallet: the issuer id and the service account JSON key file. Empty = disabled.
     GOOGLE_WALLET_ISSUER_ID = env_str("GOOGLE_WALLET_ISSUER_ID")

@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
-# The benchmarks, one after the other (`make bench`): the public API and the console's card
-# list (bench/public_api.py), email throughput (bench/email_send.py), then the Wallet retry
-# job with a hanging card (bench/wallet_retry.py). Each one starts
-# and removes its own throwaway servers and prints its figures and targets.
+# The benchmarks, one after the other (`make bench`); each starts and removes its own
+# throwaway servers and prints its figures and targets.
 # Arguments after `--` are not supported: run the scripts directly to change their options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,3 +28,5 @@ echo "== load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "== Google Wallet retry with a hanging card (bench/wallet_retry.py)"
 $BIN/python bench/wallet_retry.py 2>/dev/null
+echo "== Email outbox under faults: Redis down, consumer killed (bench/outbox_faults.py)"
+$BIN/python bench/outbox_faults.py

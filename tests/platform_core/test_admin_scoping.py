@@ -1,4 +1,5 @@
-"""Merchant scoping of every tenancy admin view, data-driven: adding a view is one CASES line.
+"""Merchant scoping of every tenancy admin view (and the email suppression list), data-driven:
+adding a view is one CASES line.
 
 Every row, name and host of the foreign merchant contains "Zeta"; nothing of the user's own
 merchant does. So "Zeta" must never appear in anything a merchant user is shown.
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from messaging.models import EmailSuppression
 from platform_core.customers.models import Customer
 from platform_core.staff.models import StaffRole, StaffUser
 from platform_core.tenancy.models import Merchant, Store, StoreDomain
@@ -72,7 +74,13 @@ def world(
                 full_name="Zeta Boss",
             ),
         ),
+        "emailsuppression": (
+            EmailSuppression(merchant=mine, address="alice.bounce@example.lu", code=550),
+            EmailSuppression(merchant=theirs, address="zeta.bounce@example.lu", code=550),
+        ),
     }
+    session.add_all(rows["emailsuppression"])
+    session.flush()
     return World(mine, theirs, store_a, store_b, store_c, rows)
 
 
@@ -177,6 +185,20 @@ CASES = [
         _by(StaffUser, email="new.staff@example.lu"),
         lambda row: row.merchant_id,
         lambda row: row.email,
+    ),
+    # Nobody adds or edits a suppression by hand; lifting one (delete) is tested below.
+    Case(
+        "emailsuppression",
+        EmailSuppression,
+        BOTH,
+        frozenset(),
+        lambda w, foreign: {
+            "merchant": str((w.theirs if foreign else w.mine).id),
+            "address": "planted@example.lu",
+        },
+        _by(EmailSuppression, address="planted@example.lu"),
+        lambda row: row.merchant_id,
+        lambda row: row.address,
     ),
 ]
 ROLES = ["merchant_admin", "store_staff"]
@@ -324,7 +346,31 @@ def test_store_staff_sees_only_their_stores(world, login_as, store_staff):
 def test_every_tenancy_view_is_covered():
     from admin_views.tenancy import VIEWS
 
-    assert {endpoint for _, _, endpoint, _, _ in VIEWS} == {case.endpoint for case in CASES}
+    tenancy = {endpoint for _, _, endpoint, _, _ in VIEWS}
+    assert tenancy | {"emailsuppression"} == {case.endpoint for case in CASES}
+
+
+def test_merchant_admin_lifts_own_suppression_only(world, login_as, merchant_admin, session):
+    own, foreign = world.rows["emailsuppression"]
+    own_id, foreign_id = own.id, foreign.id
+    client = login_as(merchant_admin)
+    page = client.get("/admin/emailsuppression/")
+    assert "alice.bounce@example.lu" in page.text
+    for row_id in (foreign_id, own_id):
+        client.post("/admin/emailsuppression/delete/", data={"id": str(row_id)})
+    session.expire_all()
+    assert session.get(EmailSuppression, own_id) is None
+    assert session.get(EmailSuppression, foreign_id) is not None
+
+
+def test_store_staff_cannot_lift_a_suppression(world, login_as, store_staff, session):
+    own_id = world.rows["emailsuppression"][0].id
+    client = login_as(store_staff)
+    assert client.get("/admin/emailsuppression/").status_code == 200
+    client.post("/admin/emailsuppression/delete/", data={"id": str(own_id)})
+    client.post("/admin/emailsuppression/action/", data={"action": "delete", "rowid": own_id})
+    session.expire_all()
+    assert session.get(EmailSuppression, own_id) is not None
 
 
 def test_bulk_delete_removes_own_rows(world, login_as, merchant_admin, session):
