@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from platform_core.extensions import db
+from platform_core.extensions import Model
 from platform_core.models_base import TimestampMixin, utcnow
 from platform_core.staff.models import StaffUser
 from platform_core.tenancy.models import Merchant, Store
@@ -20,7 +20,7 @@ class EmailStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class EmailTemplate(TimestampMixin, db.Model):
+class EmailTemplate(TimestampMixin, Model):
     """The platform's template for one code in one locale."""
 
     __tablename__ = "email_templates"
@@ -49,7 +49,7 @@ class EmailTemplate(TimestampMixin, db.Model):
         return f"{self.code} ({self.locale})"
 
 
-class StoreEmailTemplate(TimestampMixin, db.Model):
+class StoreEmailTemplate(TimestampMixin, Model):
     """A store's override of a platform template, for one code and one locale."""
 
     __tablename__ = "store_email_templates"
@@ -83,7 +83,7 @@ class StoreEmailTemplate(TimestampMixin, db.Model):
         return f"{self.store} · {self.code} ({self.locale})"
 
 
-class StoreEmailTemplateVersion(db.Model):
+class StoreEmailTemplateVersion(Model):
     """Every saved state of an override, so any earlier one can be restored."""
 
     __tablename__ = "store_email_template_versions"
@@ -109,7 +109,7 @@ class StoreEmailTemplateVersion(db.Model):
     created_by: Mapped[StaffUser | None] = relationship()
 
 
-class EmailLog(TimestampMixin, db.Model):
+class EmailLog(TimestampMixin, Model):
     """One row per email we intend to send; the send task moves it to sent or failed."""
 
     __tablename__ = "email_logs"

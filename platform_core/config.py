@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from dotenv import load_dotenv
 
@@ -85,7 +86,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _normalise_database_url(
         env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'platform.sqlite3'}")
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
 
     #: Huey's storage: ``sqlite:///path`` for development, ``redis://`` in production,
     #: ``memory://`` for tests.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from huey import crontab
 
 from loyalty.wallet import service
+from loyalty.wallet.google import wallet_enabled
 from platform_core import db as dbmod
 from platform_core.huey import huey
 from platform_core.task_context import app_task
@@ -23,7 +24,7 @@ def sync_wallet_card_task(card_id: int) -> None:
 @app_task
 def retry_wallet_syncs_task() -> None:
     """Every 15 minutes: sync the cards still ``pending`` or ``failed``."""
-    if not service.wallet_enabled():
+    if not wallet_enabled():
         return
     with recorded_run("retry_wallet_syncs_task") as run:
         report = service.retry_pending_syncs()
