@@ -104,6 +104,10 @@ class Config:
     #: How many reverse proxies in front of the app may set X-Forwarded-For.
     TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
+    #: ``text`` (people) or ``json`` (one JSON object per line, for a log collector).
+    LOG_FORMAT = env_str("LOG_FORMAT", "text")
+    LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = env_str("BABEL_DEFAULT_TIMEZONE", "Europe/Luxembourg")
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")

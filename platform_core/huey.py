@@ -11,6 +11,7 @@ from pathlib import Path
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 
 from platform_core.config import load_config
+from platform_core.logging_setup import install_task_context
 
 
 def huey_from_url(url: str, name: str = "loyalty-platform") -> Huey:
@@ -26,3 +27,5 @@ def huey_from_url(url: str, name: str = "loyalty-platform") -> Huey:
 
 
 huey: Huey = huey_from_url(load_config().HUEY_URL)
+# Every line a task logs names the task, wherever the task runs (consumer or immediate mode).
+install_task_context(huey)
