@@ -10,7 +10,7 @@ PO_FILES := $(wildcard translations/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 export FLASK_APP := wsgi
 
-.PHONY: install lock run test test-fast lint fmt translations-extract translations-update translations-compile bench clean
+.PHONY: install lock lock-upgrade run test test-fast lint fmt translations-extract translations-update translations-compile bench clean
 
 install: $(STAMP) $(MO_FILES)
 
@@ -23,11 +23,13 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
-# Refresh the lock after changing the dependencies in pyproject.toml (or to take upgrades).
-lock:
+# Recompile the lock after changing the dependencies in pyproject.toml: the pins it already
+# has are kept where they still fit. `make lock-upgrade` takes the newest allowed versions.
+lock lock-upgrade:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet 'uv==$(UV_VERSION)'
-	$(BIN)/uv pip compile --quiet --python $(BIN)/python --upgrade pyproject.toml --extra dev -o $(LOCK)
+	$(BIN)/uv pip compile --quiet --python $(BIN)/python $(if $(filter lock-upgrade,$@),--upgrade) \
+		pyproject.toml --extra dev -o $(LOCK)
 
 # One .mo per .po (messages, and Flask-Admin's and WTForms' domains where we ship them).
 translations/%.mo: translations/%.po $(STAMP)
