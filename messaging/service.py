@@ -351,7 +351,9 @@ def _load_for_delivery(email_log_id: int) -> tuple[EmailLog | None, ResolvedTemp
     found = db.session.execute(_ROW_FOR_DELIVERY, {"email_log_id": email_log_id}).first()
     if found is None:
         return None, None
-    row, store, merchant, override_id, override_at, platform_id, platform_at = found
+    row, _, merchant, override_id, override_at, platform_id, platform_at = found
+    # Outer-joined: the row of a deleted store (SET NULL) has none.
+    store: Store | None = found[1]
     # Attached as loaded (not as changes): the identity map holds objects weakly, so without
     # these references ``row.store`` would be fetched again.
     set_committed_value(row, "store", store)
