@@ -4,19 +4,32 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+UV_VERSION := 0.13.9
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 export FLASK_APP := wsgi
 
-.PHONY: install run test test-fast lint fmt translations-extract translations-update translations-compile bench clean
+.PHONY: install lock lock-upgrade run test test-fast lint fmt translations-extract translations-update translations-compile bench clean
 
 install: $(STAMP) $(MO_FILES)
 
-$(STAMP): pyproject.toml
+# The versions come from the lock, so two fresh machines get the same ones; the project itself
+# goes in editable without resolving anything again. uv is bootstrapped into the venv by pip.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet 'uv==$(UV_VERSION)'
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python $(LOCK)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
+
+# Recompile the lock after changing the dependencies in pyproject.toml: the pins it already
+# has are kept where they still fit. `make lock-upgrade` takes the newest allowed versions.
+lock lock-upgrade:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet 'uv==$(UV_VERSION)'
+	$(BIN)/uv pip compile --quiet --python $(BIN)/python $(if $(filter lock-upgrade,$@),--upgrade) \
+		pyproject.toml --extra dev -o $(LOCK)
 
 # One .mo per .po (messages, and Flask-Admin's and WTForms' domains where we ship them).
 translations/%.mo: translations/%.po $(STAMP)
@@ -46,6 +59,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy platform_core loyalty messaging admin_views
 
 fmt: install
 	$(BIN)/ruff check --fix .

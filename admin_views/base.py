@@ -110,15 +110,15 @@ class SecureModelView(ModelView):
     # Read per request. A read-only subclass sets ``can_create = False`` (and so on) as a
     # plain class attribute, which shadows these properties.
     @property
-    def can_create(self) -> bool:  # type: ignore[override]
+    def can_create(self) -> bool:
         return self._can_write()
 
     @property
-    def can_edit(self) -> bool:  # type: ignore[override]
+    def can_edit(self) -> bool:
         return self._can_write()
 
     @property
-    def can_delete(self) -> bool:  # type: ignore[override]
+    def can_delete(self) -> bool:
         return self._can_write()
 
     # --- scoping ----------------------------------------------------------------------------
@@ -238,7 +238,7 @@ def scoped_choices(model: type, label: Any, value: Any = None) -> list[tuple[Any
 
     Pass it as a callable: ``options=lambda: scoped_choices(Store, Store.name)``.
     """
-    value = value if value is not None else model.id
+    value = value if value is not None else sa_inspect(model).primary_key[0]
     stmt = db.select(value, label).order_by(label)
     clause = scope_clause(model, current_user)
     if clause is not None:

@@ -180,12 +180,12 @@ class EmailTemplateEditorView(BaseView):
         store = self._target(store_id, code, locale)
         form = OverrideForm()
         if not form.validate():
-            problems = [
+            field_problems = [
                 {"field": name, "line": None, "message": str(message)}
                 for name, messages in form.errors.items()
                 for message in messages
             ]
-            return jsonify(ok=False, problems=problems)
+            return jsonify(ok=False, problems=field_problems)
         rendered, problems = _render(store, code, locale, form.draft())
         if problems:
             return jsonify(
@@ -266,7 +266,9 @@ class EmailTemplateEditorView(BaseView):
         )
 
 
-def _render(store: Store, code: str, locale: str, draft: dict[str, str]) -> tuple[Any, list]:
+def _render(
+    store: Store, code: str, locale: str, draft: dict[str, str]
+) -> tuple[Any, list[TemplateProblem]]:
     """The rendered draft, or ``(None, problems)``: problems are checked first."""
     problems = editor.check_template(code, **draft)
     if problems:

@@ -296,7 +296,7 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
     }
 
     @property
-    def can_create(self) -> bool:  # type: ignore[override]
+    def can_create(self) -> bool:
         # A merchant has one settings row, made on first use: only platform admins create
         # one ahead of time for another merchant.
         return bool(current_user.is_authenticated and current_user.is_platform_admin)

@@ -47,7 +47,7 @@ def _editing_id(form: Any) -> int | None:
     return getattr(getattr(form, "_obj", None), "id", None)
 
 
-def _slug_taken(model: type, form: Any, message: str) -> bool:
+def _slug_taken(model: type[Merchant] | type[Store], form: Any, message: str) -> bool:
     """Whether another row has the form's slug; if so the error goes next to the field."""
     if not hasattr(form, "slug") or not form.slug.data:
         return False
@@ -225,7 +225,7 @@ class CustomerAdmin(TenancyModelView):
 
     # Store staff add and correct customers at the counter; deleting one is for admins.
     @property
-    def can_delete(self) -> bool:  # type: ignore[override]
+    def can_delete(self) -> bool:
         return current_user.is_authenticated and current_user.role in ADMINS
 
     def validate_form(self, form: Any) -> bool:

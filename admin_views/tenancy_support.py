@@ -72,8 +72,8 @@ EXPORT_TYPE_FORMATTERS = {datetime: _iso, date: _iso, **typefmt.EXPORT_FORMATTER
 
 
 def locale_name(view: Any, context: Any, model: Any, name: str) -> str:
-    code = getattr(model, name, None)
-    return LANGUAGE_NAMES.get(code, code or "")
+    code: str = getattr(model, name, None) or ""
+    return str(LANGUAGE_NAMES.get(code, code))
 
 
 def role_label(view: Any, context: Any, model: Any, name: str) -> str:

@@ -177,7 +177,7 @@ class TerminalView(BaseView):
                         staff_user=current_user._get_current_object(),
                         store=store,
                         pin=form.pin.data or None,
-                        reason=form.reason.data,
+                        reason=form.reason.data or "",
                         idempotency_key=form.idempotency_key.data,
                     )
                 except LoyaltyError as exc:

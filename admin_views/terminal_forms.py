@@ -67,15 +67,17 @@ class WholeNumberField(IntegerField):
             raise ValueError(str(_l("Enter a whole number."))) from None
 
 
+#: The idempotency key of every ledger form: a missing or mangled one means a stale page.
+_IDEMPOTENCY_KEY_VALIDATORS = [
+    DataRequired(message=_l("The form has expired. Please start again.")),
+    Length(max=100, message=_l("The form has expired. Please start again.")),
+]
+
+
 class LedgerForm(BaseForm):
     """What every ledger operation form carries besides its own fields."""
 
-    idempotency_key = HiddenField(
-        validators=[
-            DataRequired(message=_l("The form has expired. Please start again.")),
-            Length(max=100, message=_l("The form has expired. Please start again.")),
-        ]
-    )
+    idempotency_key = HiddenField(validators=_IDEMPOTENCY_KEY_VALIDATORS)
     #: Set by the confirmation page: the first submit only shows what will happen.
     confirmed = HiddenField()
     note = StringField(
@@ -151,7 +153,7 @@ class StampRewardForm(LedgerForm):
 
 
 class VoidForm(BaseForm):
-    idempotency_key = LedgerForm.idempotency_key
+    idempotency_key = HiddenField(validators=_IDEMPOTENCY_KEY_VALIDATORS)
     pin = PasswordField(
         _l("Void PIN"),
         validators=[Optional(), Regexp(r"^\d{4,8}$", message=_l("The PIN must be 4 to 8 digits."))],

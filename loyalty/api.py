@@ -10,7 +10,8 @@ import threading
 import time
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from loyalty.card_links import card_page_url
@@ -37,12 +38,14 @@ _ERROR_FIELDS = {
 }
 
 
-def error_response(status: int, code: str, message: str, **headers: str):
+def error_response(
+    status: int, code: str, message: str, **headers: str
+) -> tuple[Response, int, dict[str, str]]:
     return jsonify(error={"code": code, "message": message}), status, headers
 
 
 @bp.errorhandler(429)
-def _too_many_requests(exc: Exception):
+def _too_many_requests(exc: Exception) -> ResponseReturnValue:
     return error_response(
         429,
         "rate_limited",
@@ -52,19 +55,19 @@ def _too_many_requests(exc: Exception):
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException):
+def _http_error(exc: HTTPException) -> ResponseReturnValue:
     # JSON for every error of the API (405, 415, ...), never an HTML page.
     return error_response(exc.code or 500, "http_error", exc.description or exc.name)
 
 
 @bp.route("/ping")
-def ping():
+def ping() -> ResponseReturnValue:
     """The framework floor of the benchmark: no database, no templates."""
     return jsonify(ok=True)
 
 
 @bp.route("/openapi.json")
-def openapi():
+def openapi() -> ResponseReturnValue:
     return jsonify(openapi_document())
 
 
@@ -72,11 +75,11 @@ def _store_or_404(slug: str) -> Store | None:
     return get_store_by_slug(slug)
 
 
-def _store_not_found():
+def _store_not_found() -> tuple[Response, int, dict[str, str]]:
     return error_response(404, "store_not_found", _("There is no store at this address."))
 
 
-def _program_missing():
+def _program_missing() -> tuple[Response, int, dict[str, str]]:
     return error_response(
         404, "program_missing", _("This store does not run a loyalty program at the moment.")
     )
@@ -104,7 +107,7 @@ def program_info(program: LoyaltyProgram, store: Store, enrollment_open: bool) -
 
 @bp.route("/stores/<slug>/program")
 @program_info_limit
-def store_program(slug: str):
+def store_program(slug: str) -> ResponseReturnValue:
     cached = _program_cache.get(slug)
     if cached is not None:
         return current_app.response_class(cached, mimetype="application/json")
@@ -160,7 +163,7 @@ _program_cache = _ProgramCache()
 @bp.route("/stores/<slug>/enroll", methods=["POST"])
 @csrf.exempt
 @enroll_limit
-def store_enroll(slug: str):
+def store_enroll(slug: str) -> ResponseReturnValue:
     if not request.is_json:
         return error_response(
             415,

@@ -119,9 +119,10 @@ class EnrollmentForm(BaseForm):
     def to_enrollment_data(self) -> EnrollmentData:
         """What the enrollment service needs, from a validated form."""
         return EnrollmentData(
-            email=self.email.data,
-            first_name=self.first_name.data,
-            last_name=self.last_name.data,
+            # Validated, so present; the fields type them optional.
+            email=self.email.data or "",
+            first_name=self.first_name.data or "",
+            last_name=self.last_name.data or "",
             locale=self.preferred_locale.data,
             marketing_consent=bool(self.marketing_consent.data),
             accept_terms=bool(self.accept_terms.data),

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from platform_core.customers.models import Customer
-from platform_core.extensions import db
+from platform_core.extensions import Model, db
 from platform_core.i18n_lazy import _l
 from platform_core.models_base import TimestampMixin, utcnow
 from platform_core.staff.models import StaffUser
@@ -90,7 +90,7 @@ class WalletSyncStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
-class LoyaltyProgram(TimestampMixin, db.Model):
+class LoyaltyProgram(TimestampMixin, Model):
     """A merchant's program. At most one is active per merchant (partial unique index)."""
 
     __tablename__ = "loyalty_programs"
@@ -159,7 +159,7 @@ class LoyaltyProgram(TimestampMixin, db.Model):
         return self.name
 
 
-class MerchantLoyaltySettings(TimestampMixin, db.Model):
+class MerchantLoyaltySettings(TimestampMixin, Model):
     """Rules the loyalty services enforce for one merchant."""
 
     __tablename__ = "merchant_loyalty_settings"
@@ -191,7 +191,7 @@ class MerchantLoyaltySettings(TimestampMixin, db.Model):
         return str(self.merchant)
 
 
-class LoyaltyCard(TimestampMixin, db.Model):
+class LoyaltyCard(TimestampMixin, Model):
     """One card per customer per merchant. Balances are derived from the ledger and kept
     here for speed; ``flask loyalty verify-ledger`` proves they never drift."""
 
@@ -290,7 +290,7 @@ class LoyaltyCard(TimestampMixin, db.Model):
         return self.card_number
 
 
-class LoyaltyTransaction(db.Model):
+class LoyaltyTransaction(Model):
     """Append-only ledger row. Corrections are new rows (void, adjustment), never edits."""
 
     __tablename__ = "loyalty_transactions"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, format_date, format_decimal
 
 from loyalty.card_links import TokenProblem, card_page_url, resolve_card_token
@@ -74,7 +75,7 @@ def _store_not_found() -> tuple[str, int]:
 
 
 @bp.errorhandler(429)
-def _too_many_requests(exc: Exception):
+def _too_many_requests(exc: Exception) -> ResponseReturnValue:
     html, status = message_page(
         _("Too many attempts"),
         _("You have tried too often in a short time. Please wait a minute and try again."),
@@ -84,7 +85,7 @@ def _too_many_requests(exc: Exception):
 
 
 @bp.route("/")
-def store_home():
+def store_home() -> ResponseReturnValue:
     """A store's own domain shows its enrollment page; the platform host, the console."""
     store = current_store._get_current_object()
     if store is None:
@@ -94,14 +95,14 @@ def store_home():
 
 @bp.route("/enroll/<slug>", methods=["GET", "POST"])
 @enroll_limit
-def enroll(slug: str):
+def enroll(slug: str) -> ResponseReturnValue:
     store = get_store_by_slug(slug)
     if store is None:
         return _store_not_found()
     return enrollment_page(store)
 
 
-def enrollment_page(store: Store):
+def enrollment_page(store: Store) -> ResponseReturnValue:
     """The enrollment form of ``store``'s merchant's active program (GET shows, POST joins).
 
     Also answers ``GET /`` on a host listed in StoreDomain (:func:`store_home`).
@@ -120,7 +121,7 @@ def enrollment_page(store: Store):
         )
     settings = setup.settings
     dbmod.commit()  # the settings are created with the defaults on first use
-    context = {
+    context: dict[str, Any] = {
         "merchant_name": setup.merchant.name,
         "store_name": store.name,
         "earn_lines": earn_summary(program),
@@ -180,7 +181,7 @@ def enrollment_page(store: Store):
 
 
 @bp.route("/card/<token>")
-def card_page(token: str):
+def card_page(token: str) -> ResponseReturnValue:
     card, problem = resolve_card_token(token)
     if card is None:
         if problem is TokenProblem.EXPIRED:

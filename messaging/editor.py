@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 
 import messaging.scoping  # noqa: F401  (the rules must be registered before any lookup)
 from messaging.catalog import CATALOG, CORE_CODES, TemplateSpec, get_spec
@@ -29,7 +30,7 @@ from messaging.models import (
 )
 from messaging.previews import render_preview
 from messaging.providers import MailProviderError, get_provider
-from messaging.rendering import RenderedEmail, validate_template
+from messaging.rendering import RenderedEmail, TemplateProblem, validate_template
 from platform_core import db as dbmod
 from platform_core.extensions import db
 from platform_core.models_base import utcnow
@@ -158,13 +159,15 @@ def overview(user: StaffUser, store: Store) -> list[OverrideStatus]:
     ]
 
 
-def check_template(code: str, subject: str, body_html: str, body_text: str) -> list[Any]:
+def check_template(
+    code: str, subject: str, body_html: str, body_text: str
+) -> list[TemplateProblem]:
     """The problems of a template (syntax, unknown variables, sandbox violations)."""
     return list(validate_template(code, subject, body_html, body_text))
 
 
 def _next_version_number(override: StoreEmailTemplate) -> int:
-    if override.id is None:
+    if not sa_inspect(override).has_identity:
         return 1
     current = db.session.scalar(
         select(func.max(StoreEmailTemplateVersion.version)).where(

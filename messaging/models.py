@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from platform_core.extensions import db
+from platform_core.extensions import Model
 from platform_core.models_base import TimestampMixin, utcnow
 from platform_core.staff.models import StaffUser
 from platform_core.tenancy.models import Merchant, Store
@@ -36,7 +36,7 @@ class EmailOutcome(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
-class EmailTemplate(TimestampMixin, db.Model):
+class EmailTemplate(TimestampMixin, Model):
     """The platform's template for one code in one locale."""
 
     __tablename__ = "email_templates"
@@ -65,7 +65,7 @@ class EmailTemplate(TimestampMixin, db.Model):
         return f"{self.code} ({self.locale})"
 
 
-class StoreEmailTemplate(TimestampMixin, db.Model):
+class StoreEmailTemplate(TimestampMixin, Model):
     """A store's override of a platform template, for one code and one locale."""
 
     __tablename__ = "store_email_templates"
@@ -99,7 +99,7 @@ class StoreEmailTemplate(TimestampMixin, db.Model):
         return f"{self.store} · {self.code} ({self.locale})"
 
 
-class StoreEmailTemplateVersion(db.Model):
+class StoreEmailTemplateVersion(Model):
     """Every saved state of an override, so any earlier one can be restored."""
 
     __tablename__ = "store_email_template_versions"
@@ -125,7 +125,7 @@ class StoreEmailTemplateVersion(db.Model):
     created_by: Mapped[StaffUser | None] = relationship()
 
 
-class EmailLog(TimestampMixin, db.Model):
+class EmailLog(TimestampMixin, Model):
     """One row per email we intend to send; the send task moves it to sent or failed."""
 
     __tablename__ = "email_logs"
@@ -196,7 +196,7 @@ def normalize_address(address: str) -> str:
     return address.strip().lower()
 
 
-class EmailSuppression(db.Model):
+class EmailSuppression(Model):
     """An address the merchant's emails are no longer sent to: the server refused it for good.
 
     Staff lift a suppression by deleting the row; later emails are attempted again.

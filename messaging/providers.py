@@ -237,7 +237,7 @@ class MemoryProvider:
     def send(self, message: OutgoingEmail, *, sender: str, recipients: list[str]) -> None:
         received = message_from_bytes(message_bytes(message), policy=policy.default)
         with _outbox_lock:
-            outbox.append(received)  # type: ignore[arg-type]
+            outbox.append(received)
 
 
 _provider_lock = threading.Lock()

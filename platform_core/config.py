@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from dotenv import load_dotenv
 
@@ -85,7 +86,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _normalise_database_url(
         env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'platform.sqlite3'}")
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
 
     #: Huey's storage: ``sqlite:///path`` for development, ``redis://`` in production,
     #: ``memory://`` for tests.
@@ -102,6 +103,10 @@ class Config:
     RATELIMIT_PASSWORD_RESET = env_str("RATELIMIT_PASSWORD_RESET", "5/hour")
     #: How many reverse proxies in front of the app may set X-Forwarded-For.
     TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+    #: ``text`` (people) or ``json`` (one JSON object per line, for a log collector).
+    LOG_FORMAT = env_str("LOG_FORMAT", "text")
+    LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = env_str("BABEL_DEFAULT_TIMEZONE", "Europe/Luxembourg")

@@ -13,11 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 from flask_sqlalchemy.session import Session as _FlaskSession
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.orm import scoped_session
 
 log = logging.getLogger(__name__)
 
 _PENDING_KEY = "platform_after_commit"
+
+#: A deferred call: the callable, its positional and its keyword arguments.
+PendingCall = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 
 class Session(_FlaskSession):
@@ -28,13 +32,15 @@ class Session(_FlaskSession):
     so that code under test commits freely and everything is rolled back afterwards.
     """
 
-    def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kw: Any):
+    def get_bind(
+        self, mapper: Any = None, clause: Any = None, bind: Any = None, **kw: Any
+    ) -> Engine | Connection:
         if bind is None and self.bind is not None:
             return self.bind
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kw)
 
 
-def _session():
+def _session() -> scoped_session[_FlaskSession]:
     from platform_core.extensions import db
 
     return db.session
@@ -59,7 +65,7 @@ def after_commit_once(func: Callable[..., Any], *args: Any) -> None:
     pending.append((func, args, {}))
 
 
-def pending_after_commit() -> list:
+def pending_after_commit() -> list[PendingCall]:
     return list(_session().info.get(_PENDING_KEY, []))
 
 

@@ -18,6 +18,7 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
 from platform_core.config import load_config
+from platform_core.logging_setup import install_task_context
 
 NO_TASKS_MESSAGE = (
     "huey consumer refused to start: no tasks are registered on this Huey instance, so "
@@ -64,3 +65,5 @@ def huey_from_url(url: str, name: str = "loyalty-platform") -> Huey:
 
 
 huey: Huey = huey_from_url(load_config().HUEY_URL)
+# Every line a task logs names the task, wherever the task runs (consumer or immediate mode).
+install_task_context(huey)

@@ -5,11 +5,11 @@ The root URL belongs to the loyalty package (a store's domain shows its enrollme
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 
 bp = Blueprint("public", __name__)
 
 
 @bp.route("/healthz")
-def healthz():
+def healthz() -> Response:
     return jsonify(status="ok")

@@ -34,7 +34,9 @@ class ScopeRule:
 _RULES: dict[type, ScopeRule] = {}
 
 
-def register_scope(model: type, merchant: MerchantRule | None, store: StoreRule | None = None):
+def register_scope(
+    model: type, merchant: MerchantRule | None, store: StoreRule | None = None
+) -> None:
     """Declare how ``model`` is scoped. Call it next to the model's definition."""
     _RULES[model] = ScopeRule(merchant=merchant, store=store)
 

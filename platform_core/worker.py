@@ -11,7 +11,18 @@ import loyalty.wallet.tasks  # noqa: E402,F401
 import messaging.tasks  # noqa: E402,F401
 import messaging.editor_tasks  # noqa: E402,F401
 import platform_core.task_runs.tasks  # noqa: E402,F401
+from platform_core.config import load_config
 from platform_core.huey import huey
+from platform_core.logging_setup import configure_logging, drop_foreign_handlers
 from platform_core.task_context import app_task, get_app
 
 __all__ = ["app_task", "get_app", "huey"]
+
+_config = load_config()
+configure_logging(_config.LOG_FORMAT, _config.LOG_LEVEL)
+
+
+@huey.on_startup(name="platform_one_log_configuration")
+def _one_log_configuration() -> None:
+    # huey_consumer gave the "huey" logger a handler of its own after importing this module.
+    drop_foreign_handlers("huey")

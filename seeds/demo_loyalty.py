@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -121,7 +122,7 @@ class DemoProgram:
     merchant_slug: str
     admin_email: str
     cards: int
-    fields: dict
+    fields: dict[str, Any]
 
 
 PROGRAMS = (

@@ -1,14 +1,18 @@
 """Migrations: one head; upgrade from empty, no drift from the models, downgrade to base.
 
 Runs on whichever database the suite runs on (``make test`` runs it on PostgreSQL and on
-SQLite), each time in a database of its own.
+SQLite), each time in a database of its own. Alembic's comparison does not look at CHECK
+constraints, index predicates or server defaults; on PostgreSQL the schema the migrations
+build is also compared, as the server itself describes it, with the one the models build.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -16,7 +20,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import Connection, create_engine, inspect, make_url, text
 
 from platform_core.app import create_app
 from platform_core.config import PROJECT_ROOT, TestConfig
@@ -24,13 +28,11 @@ from platform_core.extensions import db
 from tests.conftest import database_url, is_postgres
 
 
-@pytest.fixture
-def empty_database_url(tmp_path: Path) -> Iterator[str]:
-    if not is_postgres():
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-        return
+@contextmanager
+def _scratch_postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty database on the suite's PostgreSQL server, dropped afterwards."""
     server = make_url(database_url())
-    name = f"migrations_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -40,6 +42,15 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    if not is_postgres():
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    with _scratch_postgres_database("migrations") as url:
+        yield url
 
 
 @pytest.fixture
@@ -78,3 +89,70 @@ def test_upgrade_from_empty_matches_models_and_downgrades(migration_app: Flask) 
     # And back up again: a downgrade must leave a database that upgrades cleanly.
     upgrade()
     assert "loyalty_transactions" in inspect(db.engine).get_table_names()
+
+
+# --- what Alembic's comparison cannot see (PostgreSQL) ------------------------------------
+
+#: Every constraint but NOT NULL, as PostgreSQL prints it back (so spelling is normalized).
+_CONSTRAINTS = text(
+    """
+    SELECT conrelid::regclass::text, conname, contype::text, pg_get_constraintdef(oid, true)
+    FROM pg_constraint
+    WHERE connamespace = 'public'::regnamespace AND conrelid <> 0
+    """
+)
+#: Every index, unique or partial ones included: the definition carries the WHERE predicate.
+_INDEXES = text(
+    """
+    SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'
+    """
+)
+#: Server defaults (and nullability) of every column.
+_COLUMNS = text(
+    """
+    SELECT table_name, column_name, coalesce(column_default, ''), is_nullable
+    FROM information_schema.columns WHERE table_schema = 'public'
+    """
+)
+
+
+def _server_schema(conn: Connection) -> dict[str, set[tuple[str, ...]]]:
+    def rows(query: Any) -> set[tuple[str, ...]]:
+        return {
+            tuple(str(v) for v in row) for row in conn.execute(query) if row[0] != "alembic_version"
+        }
+
+    return {
+        "constraints": rows(_CONSTRAINTS),
+        "indexes": rows(_INDEXES),
+        "columns": rows(_COLUMNS),
+    }
+
+
+@pytest.mark.postgres
+def test_migrated_schema_has_every_constraint_index_and_default_of_the_models(
+    migration_app: Flask,
+) -> None:
+    upgrade()
+    with db.engine.connect() as conn:
+        migrated = _server_schema(conn)
+
+    with _scratch_postgres_database("models") as url:
+        engine = create_engine(url)
+        try:
+            db.metadata.create_all(engine)
+            with engine.connect() as conn:
+                modelled = _server_schema(conn)
+        finally:
+            engine.dispose()
+
+    assert modelled["constraints"], "the comparison must see the CHECK constraints"
+    assert any(kind == "c" for _, _, kind, _ in modelled["constraints"])
+    assert any(" WHERE " in definition for *_, definition in modelled["indexes"])
+    for part in ("constraints", "indexes", "columns"):
+        missing = sorted(modelled[part] - migrated[part])
+        extra = sorted(migrated[part] - modelled[part])
+        assert (missing, extra) == ([], []), (
+            f"{part}: in the models but not the migrations: {missing}; "
+            f"in the migrations but not the models: {extra}"
+        )

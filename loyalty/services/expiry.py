@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from loyalty.models import LoyaltyCard, LoyaltyProgram, TransactionType
 from loyalty.notifications import loyalty_notifications
@@ -58,7 +58,7 @@ def _expiring_programs() -> list[LoyaltyProgram]:
     )
 
 
-def _lock_chunk(where: list, limit: int) -> list[LoyaltyCard]:
+def _lock_chunk(where: list[ColumnElement[bool]], limit: int) -> list[LoyaltyCard]:
     stmt = (
         select(LoyaltyCard)
         .where(*where)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -153,7 +154,7 @@ def add_ledger_row(
         created_at=now or utcnow(),
         **extra,
     )
-    if card.id is None:
+    if not sa_inspect(card).has_identity:
         # A card not flushed yet (enrollment): through the relationship, one flush inserts
         # the card first and fills in this row's card_id.
         row.card = card

@@ -97,7 +97,9 @@ def get_merchant_program(merchant_id: int) -> MerchantProgram:
     ).first()
     if row is None:
         raise LookupError(f"no merchant {merchant_id}")
-    merchant, program, settings = row
+    merchant, program = row[0], row[1]
+    # Outer-joined: None until the merchant's settings are first used.
+    settings: MerchantLoyaltySettings | None = row[2]
     if settings is None:
         settings = get_settings(merchant_id)
     return MerchantProgram(merchant=merchant, program=program, settings=settings)
@@ -131,8 +133,11 @@ def create_program(merchant: Merchant, **fields: Any) -> LoyaltyProgram:
     return program
 
 
-def check_program(program: LoyaltyProgram, merchant_id: int) -> None:
+def check_program(program: LoyaltyProgram, merchant_id: int | None) -> None:
     """The rules of :func:`create_program`, for a program edited in place (the console).
+
+    :param merchant_id: the program's merchant; None while a platform admin has not chosen
+        one yet (the form's required field answers that).
 
     :raises LoyaltyError: ``program_already_active`` or ``invalid_program``.
     """
@@ -144,7 +149,7 @@ def check_program(program: LoyaltyProgram, merchant_id: int) -> None:
             "welcome_bonus_points": program.welcome_bonus_points,
         },
     )
-    if program.is_active:
+    if program.is_active and merchant_id is not None:
         active = get_active_program(merchant_id)
         if active is not None and active is not program:
             raise errors.program_already_active()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, case, func, select
 from sqlalchemy.orm import aliased
 
 from loyalty.models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, TransactionType
@@ -51,7 +51,9 @@ class LedgerReport:
         return not self.differences
 
 
-def _sum_where(condition: object, value: object) -> object:
+def _sum_where(
+    condition: ColumnElement[bool], value: SQLColumnExpression[int] | int
+) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
 

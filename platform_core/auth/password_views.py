@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_user
 
 from platform_core import db as dbmod
@@ -47,10 +48,10 @@ def _private(response: Any) -> Any:
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(_reset_limit, key_func=client_ip, methods=["POST"], scope="password-reset-ip")
 @limiter.limit(_reset_limit, key_func=_form_email, methods=["POST"], scope="password-reset-email")
-def forgot_password():
+def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        request_password_reset(form.email.data, locale=current_locale_code())
+        request_password_reset(form.email.data or "", locale=current_locale_code())
         dbmod.commit()
         hours = max_age_seconds(TokenPurpose.RESET) // 3600
         return render_template("auth/password_forgot_sent.html", hours=hours)
@@ -71,7 +72,7 @@ def _set_password_page(token: str, purpose: TokenPurpose) -> Any:
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            set_password_with_token(token, purpose, form.password.data)
+            set_password_with_token(token, purpose, form.password.data or "")
         except StaffUserError as exc:
             form.password.errors = [*form.password.errors, str(exc)]
         else:
@@ -88,10 +89,10 @@ def _set_password_page(token: str, purpose: TokenPurpose) -> Any:
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-def reset_password(token: str):
+def reset_password(token: str) -> ResponseReturnValue:
     return _set_password_page(token, TokenPurpose.RESET)
 
 
 @bp.route("/password/set/<token>", methods=["GET", "POST"])
-def accept_invitation(token: str):
+def accept_invitation(token: str) -> ResponseReturnValue:
     return _set_password_page(token, TokenPurpose.INVITATION)

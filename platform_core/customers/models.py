@@ -7,12 +7,12 @@ from datetime import date
 from sqlalchemy import Boolean, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from platform_core.extensions import db
+from platform_core.extensions import Model
 from platform_core.models_base import TimestampMixin
 from platform_core.tenancy.models import Merchant
 
 
-class Customer(TimestampMixin, db.Model):
+class Customer(TimestampMixin, Model):
     __tablename__ = "customers"
     __table_args__ = (UniqueConstraint("merchant_id", "email"),)
 

@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, Enum, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from platform_core.extensions import db
+from platform_core.extensions import Model, db
 from platform_core.i18n_lazy import _l
 from platform_core.models_base import TimestampMixin
 from platform_core.tenancy.models import Merchant, Store
@@ -38,7 +38,7 @@ staff_user_stores = Table(
 )
 
 
-class StaffUser(UserMixin, TimestampMixin, db.Model):
+class StaffUser(UserMixin, TimestampMixin, Model):
     __tablename__ = "staff_users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

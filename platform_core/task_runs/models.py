@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import DateTime, Enum, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from platform_core.extensions import db
+from platform_core.extensions import Model
 from platform_core.i18n_lazy import _l
 from platform_core.models_base import utcnow
 
@@ -66,7 +66,7 @@ def _status_enum() -> Enum:
     )
 
 
-class TaskRun(db.Model):
+class TaskRun(Model):
     __tablename__ = "task_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)

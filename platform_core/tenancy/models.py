@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from platform_core.extensions import db
+from platform_core.extensions import Model
 from platform_core.models_base import TimestampMixin
 
 if TYPE_CHECKING:
     from platform_core.customers.models import Customer
 
 
-class Merchant(TimestampMixin, db.Model):
+class Merchant(TimestampMixin, Model):
     __tablename__ = "merchants"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,7 +40,7 @@ class Merchant(TimestampMixin, db.Model):
         return self.name
 
 
-class Store(TimestampMixin, db.Model):
+class Store(TimestampMixin, Model):
     __tablename__ = "stores"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,7 +63,7 @@ class Store(TimestampMixin, db.Model):
         return self.name
 
 
-class StoreDomain(TimestampMixin, db.Model):
+class StoreDomain(TimestampMixin, Model):
     __tablename__ = "store_domains"
 
     id: Mapped[int] = mapped_column(primary_key=True)

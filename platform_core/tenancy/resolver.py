@@ -24,4 +24,4 @@ def _resolve_current_store() -> Store | None:
 
 
 #: The store whose domain this request came in on, or ``None`` (admin, API by slug, ...).
-current_store: Store | None = LocalProxy(_resolve_current_store)  # type: ignore[assignment]
+current_store: LocalProxy[Store | None] = LocalProxy(_resolve_current_store)

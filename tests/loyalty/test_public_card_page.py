@@ -32,6 +32,19 @@ def old_token(monkeypatch):
     return make
 
 
+def grouped(number: str) -> str:
+    """A card number as the page prints it, in groups of four."""
+    return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+
+
+def assert_shows_card(response, card) -> None:
+    """The page is this card's page: its number and its balance."""
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert grouped(card.card_number) in html
+    assert f'class="points">{card.points_balance}<' in html
+
+
 def test_card_page_shows_number_qr_balance_history_and_expiry(client, session, card):
     card.customer.preferred_locale = "en"
     session.flush()
@@ -86,7 +99,7 @@ def test_stamps_card_shows_progress_and_a_ready_reward(
 
 
 def test_a_link_of_89_days_still_opens(client, session, card, old_token):
-    assert client.get(f"/card/{old_token(card, 89)}").status_code == 200
+    assert_shows_card(client.get(f"/card/{old_token(card, 89)}?lang=en"), card)
 
 
 def test_expired_link_is_410_with_a_localized_explanation(client, session, card, old_token):
@@ -107,8 +120,10 @@ def test_tampered_link_is_404(client, session, card, create_customer, make_card,
         assert response.status_code == 404
         assert "This link is not valid" in response.get_data(as_text=True)
         assert load_card_from_token(bad) is None
-    assert payload  # the genuine token still works
-    assert client.get(f"/card/{token}").status_code == 200
+    assert payload  # the genuine token still works, and shows its own card, not the other
+    genuine = client.get(f"/card/{token}")
+    assert_shows_card(genuine, card)
+    assert grouped(other.card_number) not in genuine.get_data(as_text=True)
 
 
 def test_link_signed_with_another_secret_is_refused(app, client, session, card):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
@@ -38,7 +39,10 @@ def test_merchant_admin_reads_platform_templates_but_cannot_edit(
     assert listing.status_code == 200
     assert "Willkommen bei {{ program_name }}" in html.unescape(listing.text)
     assert "/edit/" not in listing.text
-    assert client.get(f"{BASE}/details/?id={de.id}").status_code == 200
+    details = client.get(f"{BASE}/details/?id={de.id}")
+    assert details.status_code == 200
+    _shows_template(details.text, de)
+    assert "/edit/" not in details.text, "no edit link for a merchant user"
 
     refused = client.post(f"{BASE}/edit/?id={de.id}", data=form(de, subject="Hacked"))
     assert refused.status_code == 302
@@ -49,9 +53,40 @@ def test_merchant_admin_reads_platform_templates_but_cannot_edit(
     assert session.get(EmailTemplate, de.id) is not None
 
 
+def _shows_template(page: str, template: EmailTemplate) -> None:
+    """The details page shows what the template says, with its language and code."""
+    text = html.unescape(page)
+    assert template.subject in text
+    assert template.body_html in text
+    assert template.code in text
+    assert {"de": "Deutsch", "en": "English", "fr": "Français", "lb": "Lëtzebuergesch"}[
+        template.locale
+    ] in text
+
+
 def test_store_staff_read_them_too(client, login_as, store_staff, templates):
     login_as(store_staff)
-    assert client.get(f"{BASE}/details/?id={templates['en'].id}").status_code == 200
+    page = client.get(f"{BASE}/details/?id={templates['en'].id}")
+    assert page.status_code == 200
+    _shows_template(page.text, templates["en"])
+    assert templates["de"].subject not in html.unescape(page.text)
+    assert "/edit/" not in page.text
+
+
+def test_platform_admin_edit_page_holds_the_current_template(
+    client, login_as, platform_admin, templates
+):
+    fr = templates["fr"]
+    login_as(platform_admin)
+    page = client.get(f"{BASE}/edit/?id={fr.id}")
+    assert page.status_code == 200
+    # The form is filled with what the template says now.
+    subject = re.search(r'<input[^>]*name="subject"[^>]*value="([^"]*)"', page.text)
+    assert subject is not None
+    assert html.unescape(subject.group(1)) == fr.subject
+    body = re.search(r'<textarea[^>]*name="body_html"[^>]*>\s*([^<]*)</textarea>', page.text)
+    assert body is not None
+    assert html.unescape(body.group(1)).strip() == fr.body_html
 
 
 def test_platform_admin_edit_is_validated_inline_with_line_and_input_kept(

@@ -30,6 +30,15 @@ def _choose(client, path, password=NEW_PASSWORD, confirm=None):
     )
 
 
+def _is_the_choose_password_form(page: str, email: str) -> None:
+    """The reset page: its heading, whose account it is, and both password fields."""
+    assert "<h1>Choose a new password</h1>" in page
+    assert f"Account: {email}" in page
+    assert 'name="password"' in page
+    assert 'name="confirm"' in page
+    assert "expired" not in page
+
+
 def test_login_page_links_to_the_forgot_password_form(client):
     login = client.get("/login").text
     assert 'href="/password/forgot"' in login
@@ -62,7 +71,7 @@ def test_reset_link_sets_the_password_once(client, merchant_admin, staff_templat
     path = link_in(staff_templates[0], "/password/reset/")
     page = client.get(path)
     assert page.status_code == 200
-    assert "Choose a new password" in page.text
+    _is_the_choose_password_form(page.text, merchant_admin.email)
     assert page.headers["Referrer-Policy"] == "no-referrer"
 
     mismatch = _choose(client, path, confirm="something else entirely")
@@ -111,7 +120,9 @@ def test_expired_link_is_refused(client, merchant_admin, monkeypatch, session):
 def test_link_just_inside_its_lifetime_works(client, merchant_admin, monkeypatch, session):
     with clock_moved_back(monkeypatch, 2 * 3600 - 60):
         token = make_password_token(merchant_admin, TokenPurpose.RESET)
-    assert client.get(f"/password/reset/{token}").status_code == 200
+    page = client.get(f"/password/reset/{token}?lang=en")
+    assert page.status_code == 200
+    _is_the_choose_password_form(page.text, merchant_admin.email)
 
 
 @pytest.mark.parametrize(

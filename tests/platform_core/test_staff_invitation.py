@@ -150,7 +150,10 @@ def test_cli_invites_a_store_staff_member(runner, dummy_store, staff_templates, 
     message = staff_templates[0]
     assert "Invitation" in message["Subject"]
     path = link_in(message, "/password/set/")
-    assert runner.app.test_client().get(path).status_code == 200
+    page = runner.app.test_client().get(path + "?lang=en")
+    assert page.status_code == 200
+    assert "Welcome! Choose your password" in page.text
+    assert "cashier@example.lu" in page.text
 
 
 def test_cli_invite_in_a_chosen_language(runner, staff_templates, session):
@@ -201,7 +204,10 @@ def test_invitation_expires_after_seven_days(client, merchant_admin, monkeypatch
     assert "This link has expired." in page.text
     with clock_moved_back(monkeypatch, 6 * 24 * 3600):
         token = make_password_token(merchant_admin, TokenPurpose.INVITATION)
-    assert client.get(f"/password/set/{token}").status_code == 200
+    page = client.get(f"/password/set/{token}?lang=en")
+    assert page.status_code == 200
+    assert "Welcome! Choose your password" in page.text
+    assert f"Account: {merchant_admin.email}" in page.text
 
 
 def test_set_password_page_in_french(client, merchant_admin, session):
