@@ -192,6 +192,17 @@ class LoyaltyCard(TimestampMixin, db.Model):
         Index("ix_loyalty_cards_merchant_last_activity", "merchant_id", "last_activity_at"),
         # The console's card list for platform admins: newest activity first, id as tie-break.
         Index("ix_loyalty_cards_last_activity_id", "last_activity_at", "id"),
+        # The expiry and warning jobs page through a program's cards that still have points
+        # by id; last_activity_at in the index filters the due ones without a heap fetch.
+        # Expired cards leave the index, so later chunks never scan them again.
+        Index(
+            "ix_loyalty_cards_program_with_points",
+            "program_id",
+            "id",
+            "last_activity_at",
+            sqlite_where=db.text("points_balance > 0"),
+            postgresql_where=db.text("points_balance > 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
