@@ -121,7 +121,8 @@ def test_expire_points_task_commits_and_reports(session, points_program, dummy_s
     assert len(_emails(session, EXPIRED)) == 3
     run = session.scalars(select(TaskRun).where(TaskRun.task_name == "expire_points_task")).one()
     assert run.status == TaskRunStatus.SUCCEEDED
-    assert "cards: 3" in run.summary and "points: 150" in run.summary
+    assert "cards: 3" in run.summary
+    assert "points: 150" in run.summary
 
 
 def test_a_failing_program_is_recorded_and_the_others_still_expire(
