@@ -73,7 +73,9 @@ def world(app: Flask, tmp_path: Path) -> Iterator[World]:
                 text("DELETE FROM email_logs WHERE merchant_id = :id"), {"id": ids.merchant_id}
             )
             db.session.execute(text("SET LOCAL session_replication_role = DEFAULT"))
-            db.session.execute(text("DELETE FROM merchants WHERE id = :id"), {"id": ids.merchant_id})
+            db.session.execute(
+                text("DELETE FROM merchants WHERE id = :id"), {"id": ids.merchant_id}
+            )
             db.session.execute(text("DELETE FROM task_runs WHERE id > :id"), {"id": last_run})
             dbmod.commit()
 
@@ -267,3 +269,47 @@ def test_kill_9_mid_run_loses_nothing_and_a_rerun_completes(
     assert rerun.returncode == 0, out
     assert _expired_count(out) == total - at_kill
     _check_exactly_once(app, world, tmp_path, due=total)
+
+
+def test_emails_and_wallet_syncs_are_enqueued_only_after_their_chunk_commits(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import loyalty.services.expiry as expiry
+    import loyalty.tasks as tasks
+    from loyalty.services.expiry import expire_inactive_points
+
+    _make_cards(app, world, 250, idle_days=400, tag="due")
+    with app.app_context():
+        observer = db.engine.connect()
+    seen: list[tuple[str, int, int]] = []
+
+    def committed(sql: str, ids: list[int]) -> int:
+        # Another connection sees only committed rows.
+        value = observer.scalar(text(sql), {"ids": ids})
+        observer.rollback()
+        return int(value)
+
+    real_prepare = tasks.prepare_emails
+
+    def prepare_spy(email_log_ids: list[int]) -> list[int]:
+        sql = "SELECT count(*) FROM email_logs WHERE id = ANY(:ids)"
+        seen.append(("emails", len(email_log_ids), committed(sql, email_log_ids)))
+        return real_prepare(email_log_ids)
+
+    def wallet_spy(card_ids: list[int]) -> None:
+        sql = "SELECT count(*) FROM loyalty_cards WHERE id = ANY(:ids) AND points_balance = 0"
+        seen.append(("wallet", len(card_ids), committed(sql, card_ids)))
+
+    monkeypatch.setattr(tasks, "prepare_emails", prepare_spy)
+    monkeypatch.setattr(expiry, "_wallet_enabled", lambda: True)
+    monkeypatch.setattr(expiry, "_enqueue_wallet_syncs", wallet_spy)
+    try:
+        with app.app_context():
+            report = expire_inactive_points(chunk_size=100, commit=dbmod.commit)
+    finally:
+        observer.close()
+    assert report.cards == 250
+    assert [kind for kind, _, _ in seen] == ["emails", "wallet"] * 3
+    # Each chunk's rows were committed, all of them, when its work was enqueued.
+    assert all(size == visible for _, size, visible in seen)
+    assert sum(size for kind, size, _ in seen if kind == "wallet") == 250
