@@ -47,6 +47,12 @@ PENDING_KEY = "_pending"
 _PENDING_PREFIX = '{"' + PENDING_KEY + '"'
 
 
+def id_in(column: Any, ids: list[int]) -> Any:
+    from loyalty.services.expiry import id_in as _id_in
+
+    return _id_in(column, ids)
+
+
 def _locale(*candidates: str | None) -> str:
     return next((c for c in candidates if c in _LOCALES), "en")
 
@@ -73,7 +79,7 @@ def queue_chunk_emails(code: str, facts: dict[int, dict[str, Any]]) -> list[int]
         .join(Customer, Customer.id == LoyaltyCard.customer_id)
         .join(Merchant, Merchant.id == LoyaltyCard.merchant_id)
         .outerjoin(Store, Store.id == LoyaltyCard.enrolled_at_store_id)
-        .where(LoyaltyCard.id.in_(list(facts)))
+        .where(id_in(LoyaltyCard.id, list(facts)))
         .order_by(LoyaltyCard.id)
     ).all()
     emails = [

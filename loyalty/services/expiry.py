@@ -34,12 +34,29 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    Row,
+    and_,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import OperationalError
 
 from loyalty.expiry_notifications import (
     EXPIRED,
     EXPIRING,
+    PENDING_KEY,
     prepare_after_commit,
     queue_chunk_emails,
 )
@@ -155,6 +172,13 @@ def _programs(merchant_id: int | None) -> list[_Program]:
     return [_Program(*row) for row in db.session.execute(stmt)]
 
 
+def id_in(column: ColumnElement[int], ids: list[int]) -> ColumnElement[bool]:
+    """``column = ANY(:ids)`` on PostgreSQL (one array parameter), ``IN (...)`` elsewhere."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+    return column.in_(ids)
+
+
 def _wallet_enabled() -> bool:
     from loyalty.wallet.google import wallet_enabled
 
@@ -182,6 +206,58 @@ def _after_commit_wallet(card_ids: list[int]) -> None:
         dbmod.after_commit(_enqueue_wallet_syncs, card_ids)
 
 
+#: PostgreSQL: the rest of an expiry chunk in one statement, on the cards already locked
+#: (``:ids``): the ledger rows, the cards' balances and totals (and wallet marks), and the
+#: email log rows with their raw facts (see :mod:`loyalty.expiry_notifications`), each
+#: written once for the whole chunk from data-modifying CTEs, in one round trip. The
+#: portable path below does the same in separate statements (SQLite).
+_EXPIRE_CHUNK_PG = text(
+    """
+WITH locked (id, points) AS (
+    SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:points AS integer[]))
+), cards AS (
+    -- By primary key (ANY): the rows are few and already locked by this transaction.
+    UPDATE loyalty_cards
+    SET total_points_expired = total_points_expired + points_balance,
+        points_balance = 0,
+        updated_at = CAST(:now AS timestamptz),
+        wallet_sync_status = CASE WHEN CAST(:wallet AS boolean) THEN CAST(:pending AS varchar)
+                                  ELSE wallet_sync_status END
+    WHERE id = ANY(CAST(:ids AS integer[]))
+    RETURNING id, merchant_id, customer_id, enrolled_at_store_id
+), chunk AS (
+    SELECT cards.*, locked.points FROM cards JOIN locked USING (id)
+), ledger AS (
+    INSERT INTO loyalty_transactions (merchant_id, card_id, type, points_delta, stamps_delta,
+                                      points_balance_after, note, created_at)
+    SELECT merchant_id, id, CAST(:expiry AS varchar), -points, 0, 0, '',
+           CAST(:now AS timestamptz)
+    FROM chunk ORDER BY id
+), emails AS (
+    INSERT INTO email_logs (merchant_id, store_id, recipient, code, locale, status,
+                            context_json, attempts, created_at, updated_at)
+    SELECT k.merchant_id, k.enrolled_at_store_id, cu.email, CAST(:code AS varchar),
+           CASE WHEN cu.preferred_locale IN ('en', 'fr', 'de', 'lb') THEN cu.preferred_locale
+                WHEN s.default_locale IN ('en', 'fr', 'de', 'lb') THEN s.default_locale
+                WHEN m.default_locale IN ('en', 'fr', 'de', 'lb') THEN m.default_locale
+                ELSE 'en' END,
+           CAST(:queued AS varchar),
+           json_build_object(CAST(:pending_key AS text),
+                             json_build_object('card_id', k.id, 'points', k.points))::text,
+           0, CAST(:now AS timestamptz), CAST(:now AS timestamptz)
+    FROM chunk k
+    JOIN customers cu ON cu.id = k.customer_id
+    JOIN merchants m ON m.id = k.merchant_id
+    LEFT JOIN stores s ON s.id = k.enrolled_at_store_id
+    ORDER BY k.id
+    RETURNING id
+)
+SELECT (SELECT array_agg(id ORDER BY id) FROM cards) AS card_ids,
+       (SELECT array_agg(id ORDER BY id) FROM emails) AS email_ids
+"""
+)
+
+
 class _Expiry:
     """Zero the balance of cards inactive for their program's expiry period."""
 
@@ -196,12 +272,43 @@ class _Expiry:
     def apply(
         self, rows: list[Row[Any]], program: _Program, now: datetime
     ) -> list[tuple[int, int]]:
-        # The balances were read under the row lock: they are the ones we zero.
-        balances = {row.id: row.points_balance for row in rows}
-        merchants = {row.id: row.merchant_id for row in rows}
+        # The balances were read under the row lock: they are the ones we zero. The ledger
+        # rows go in first, straight from the locked cards, so they carry those balances.
+        done = [(row.id, row.points_balance) for row in rows if row.points_balance > 0]
+        if not done:
+            return []
+        ids = [card_id for card_id, _ in done]
+        if db.session.get_bind().dialect.name == "postgresql":
+            return self._apply_postgresql(done, ids, now)
+        db.session.execute(
+            insert(_ledger).from_select(
+                [
+                    "merchant_id",
+                    "card_id",
+                    "type",
+                    "points_delta",
+                    "stamps_delta",
+                    "points_balance_after",
+                    "note",
+                    "created_at",
+                ],
+                select(
+                    _cards.c.merchant_id,
+                    _cards.c.id,
+                    literal(TransactionType.EXPIRY.value),
+                    -_cards.c.points_balance,
+                    literal(0),
+                    literal(0),
+                    literal(""),
+                    literal(now, DateTime(timezone=True)),
+                )
+                .where(id_in(_cards.c.id, ids))
+                .order_by(_cards.c.id),
+            )
+        )
         updated = db.session.scalars(
             update(_cards)
-            .where(_cards.c.id.in_(list(balances)), _cards.c.points_balance > 0)
+            .where(id_in(_cards.c.id, ids))
             .values(
                 _card_values(
                     now,
@@ -212,29 +319,37 @@ class _Expiry:
             )
             .returning(_cards.c.id)
         ).all()
-        done = [(card_id, balances[card_id]) for card_id in sorted(updated)]
-        if not done:
-            return []
-        db.session.execute(
-            insert(_ledger).returning(_ledger.c.id, sort_by_parameter_order=True),
-            [
-                {
-                    "merchant_id": merchants[card_id],
-                    "card_id": card_id,
-                    "type": TransactionType.EXPIRY,
-                    "points_delta": -points,
-                    "stamps_delta": 0,
-                    "points_balance_after": 0,
-                    "note": "",
-                    "created_at": now,
-                }
-                for card_id, points in done
-            ],
-        )
+        if len(updated) != len(ids):  # pragma: no cover - the rows are locked
+            raise RuntimeError(f"expiry of {len(ids)} locked cards updated {len(updated)}")
         prepare_after_commit(
             queue_chunk_emails(EXPIRED, {card_id: {"points": points} for card_id, points in done})
         )
-        _after_commit_wallet([card_id for card_id, _ in done])
+        _after_commit_wallet(ids)
+        return done
+
+    def _apply_postgresql(
+        self, done: list[tuple[int, int]], ids: list[int], now: datetime
+    ) -> list[tuple[int, int]]:
+        from messaging.models import EmailStatus
+
+        card_ids, email_ids = db.session.execute(
+            _EXPIRE_CHUNK_PG,
+            {
+                "ids": ids,
+                "points": [points for _, points in done],
+                "now": now,
+                "expiry": TransactionType.EXPIRY.value,
+                "wallet": _wallet_enabled(),
+                "pending": WalletSyncStatus.PENDING.value,
+                "code": EXPIRED,
+                "queued": EmailStatus.QUEUED.value,
+                "pending_key": PENDING_KEY,
+            },
+        ).one()
+        if len(card_ids or []) != len(ids):  # pragma: no cover - the rows are locked
+            raise RuntimeError(f"expiry of {len(ids)} locked cards updated {len(card_ids)}")
+        prepare_after_commit(email_ids or [])
+        _after_commit_wallet(ids)
         return done
 
 
@@ -263,7 +378,7 @@ class _Warning:
         by_id = {row.id: row for row in rows}
         updated = db.session.scalars(
             update(_cards)
-            .where(_cards.c.id.in_(list(by_id)))
+            .where(id_in(_cards.c.id, list(by_id)))
             .values(_card_values(now, wallet=False, last_expiration_warning_at=now))
             .returning(_cards.c.id)
         ).all()
