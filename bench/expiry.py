@@ -133,7 +133,7 @@ SELECT c.merchant_id, c.id, p.id, lpad(c.id::text, 16, '0'), s.id, 40, 60, 20,
        now() - CASE
            WHEN c.id % 100 < 30 THEN interval '400 days'
            WHEN c.id % 100 < 35 THEN interval '355 days'
-           ELSE make_interval(days => (c.id * 7919) % 300)
+           ELSE make_interval(days => ((c.id::bigint * 7919) % 300)::int)
        END,
        'not_synced', true, now(), now()
 FROM customers c

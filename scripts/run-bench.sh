@@ -24,3 +24,8 @@ echo "== load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "== Email sending (bench/email_send.py)"
 $BIN/python bench/email_send.py
+echo
+echo "== load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "== Points expiry at scale (bench/expiry.py)"
+$BIN/python bench/expiry.py
