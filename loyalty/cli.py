@@ -45,37 +45,136 @@ def verify_ledger_command(merchant_slug: str | None) -> None:
     )
 
 
-@loyalty_cli.command("expire-points")
-@click.option(
+def _merchant_id(merchant_slug: str | None) -> int | None:
+    if not merchant_slug:
+        return None
+    merchant = get_merchant_by_slug(merchant_slug)
+    if merchant is None:
+        raise click.ClickException(f"no merchant with slug {merchant_slug!r}")
+    return merchant.id
+
+
+def _print_preview(figures: list, verb: str) -> int:
+    total_cards = sum(f.cards for f in figures)
+    for f in figures:
+        click.echo(f"{f.merchant_slug}: {f.cards} cards, {f.points} points {verb}")
+        for error in f.errors:
+            click.echo(f"{f.merchant_slug}: CANNOT RUN {error}")
+    click.echo(
+        f"Dry run, nothing changed: {total_cards} cards, "
+        f"{sum(f.points for f in figures)} points {verb} in total."
+    )
+    return total_cards
+
+
+def _run_with_progress(run_job, task_name: str, total: int, label: str, **kwargs) -> object:  # noqa: ANN001
+    """Run a job in a task run, with a progress bar showing cards per second."""
+    from loyalty.tasks import ProgramsFailed, recorded_expiry
+    from platform_core.task_runs.models import TaskRunSource
+
+    started = time.perf_counter()
+    done = 0
+
+    def rate(_item: object) -> str:
+        elapsed = time.perf_counter() - started
+        return f"{done / elapsed:,.0f} cards/s" if elapsed > 0 and done else ""
+
+    with click.progressbar(
+        length=max(total, 1), label=label, show_pos=True, item_show_func=rate
+    ) as bar:
+
+        def progress(cards: int) -> None:
+            nonlocal done
+            done += cards
+            bar.update(cards, current_item=done)
+
+        try:
+            report = recorded_expiry(
+                run_job, task_name, progress=progress, source=TaskRunSource.CLI, **kwargs
+            )
+        except ProgramsFailed as exc:
+            bar.render_finish()
+            for failure in exc.report.failures:
+                click.echo(f"FAILED {failure}", err=True)
+            report = exc.report
+            _summary(report, time.perf_counter() - started)
+            raise SystemExit(1) from exc
+    _summary(report, time.perf_counter() - started)
+    return report
+
+
+def _summary(report, elapsed: float) -> None:  # noqa: ANN001
+    rate = report.cards / elapsed if elapsed > 0 else 0
+    click.echo(f"{report.cards} cards in {elapsed:.1f} s ({rate:,.0f} cards/s).")
+    if report.left_locked:
+        click.echo(f"{report.left_locked} due card(s) were locked; the next run takes them.")
+
+
+_CHUNK_SIZE = click.option(
     "--chunk-size",
     type=click.IntRange(min=1),
     default=None,
-    help="Cards per transaction (default 500).",
+    help="Cards per transaction (default EXPIRY_CHUNK_SIZE, 500).",
 )
-def expire_points_command(chunk_size: int | None) -> None:
-    """Expire due points now (what the nightly job does)."""
-    from loyalty.tasks import recorded_expiry
-    from platform_core.task_runs.models import TaskRunSource
+_DRY_RUN = click.option(
+    "--dry-run", is_flag=True, help="Print per merchant what would change; change nothing."
+)
+_MERCHANT = click.option("--merchant", "merchant_slug", help="Only this merchant (slug).")
 
-    report = recorded_expiry(TaskRunSource.CLI, chunk_size=chunk_size)
+
+@loyalty_cli.command("expire-points")
+@_CHUNK_SIZE
+@_DRY_RUN
+@_MERCHANT
+def expire_points_command(chunk_size: int | None, dry_run: bool, merchant_slug: str | None) -> None:
+    """Expire due points now (what the nightly job does), recorded as a task run."""
+    from loyalty.services.expiry import preview_expiry
+    from loyalty.tasks import EXPIRE_TASK, run_expiry
+
+    merchant_id = _merchant_id(merchant_slug)
+    figures = preview_expiry(merchant_id=merchant_id)
+    if dry_run:
+        _print_preview(figures, "would expire")
+        return
+    report = _run_with_progress(
+        run_expiry,
+        EXPIRE_TASK,
+        sum(f.cards for f in figures),
+        "Expiring points",
+        points=True,
+        chunk_size=chunk_size,
+        merchant_id=merchant_id,
+    )
     click.echo(
         f"Expired {report.points} points on {report.cards} cards in {report.chunks} chunk(s)."
     )
 
 
 @loyalty_cli.command("send-expiry-warnings")
-@click.option(
-    "--chunk-size",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Cards per transaction (default 500).",
-)
-def send_expiry_warnings_command(chunk_size: int | None) -> None:
+@_CHUNK_SIZE
+@_DRY_RUN
+@_MERCHANT
+def send_expiry_warnings_command(
+    chunk_size: int | None, dry_run: bool, merchant_slug: str | None
+) -> None:
     """Queue the "points expiring soon" emails now (what the daily job does)."""
-    from loyalty.tasks import recorded_expiry_warnings
-    from platform_core.task_runs.models import TaskRunSource
+    from loyalty.services.expiry import preview_warnings
+    from loyalty.tasks import WARNINGS_TASK, run_expiry_warnings
 
-    report = recorded_expiry_warnings(TaskRunSource.CLI, chunk_size=chunk_size)
+    merchant_id = _merchant_id(merchant_slug)
+    figures = preview_warnings(merchant_id=merchant_id)
+    if dry_run:
+        _print_preview(figures, "would be warned")
+        return
+    report = _run_with_progress(
+        run_expiry_warnings,
+        WARNINGS_TASK,
+        sum(f.cards for f in figures),
+        "Warning cards",
+        points=False,
+        chunk_size=chunk_size,
+        merchant_id=merchant_id,
+    )
     click.echo(f"Warned {report.cards} cards in {report.chunks} chunk(s).")
 
 

@@ -209,6 +209,17 @@ class LoyaltyCard(TimestampMixin, Model):
             "created_at",
             postgresql_include=["merchant_id", "enrolled_at_store_id"],
         ),
+        # The expiry and warning jobs page through a program's cards that still have points
+        # by id; last_activity_at in the index filters the due ones without a heap fetch.
+        # Expired cards leave the index, so later chunks never scan them again.
+        Index(
+            "ix_loyalty_cards_program_with_points",
+            "program_id",
+            "id",
+            "last_activity_at",
+            sqlite_where=db.text("points_balance > 0"),
+            postgresql_where=db.text("points_balance > 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

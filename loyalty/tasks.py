@@ -1,20 +1,28 @@
-"""Periodic loyalty jobs: points expiry and the warnings before it.
+"""Periodic loyalty jobs: points expiry and the warnings before it; and the task that
+prepares and sends the emails of one of their chunks.
 
 Each chunk of cards is its own transaction (committed here, after the service changed it),
 so row locks are held only for one chunk and the emails of a chunk go out after its commit.
-A failure rolls back the current chunk only, is logged with its traceback, and is raised
-again so Huey retries the job; chunks already committed stay done and the retry picks up
-the rest.
+A program that fails is rolled back to its last committed chunk and the other programs go
+on; at the end the run fails, with each failed program and its error on the task run, and
+Huey retries it: chunks already committed stay done and the retry picks up the rest.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from huey import crontab
 
-from loyalty.services.expiry import ExpiryReport, expire_inactive_points, send_expiry_warnings
+from loyalty.expiry_notifications import prepare_emails, requeue_unprepared
+from loyalty.services.expiry import (
+    ExpiryReport,
+    Progress,
+    expire_inactive_points,
+    send_expiry_warnings,
+)
 from platform_core import db as dbmod
 from platform_core.huey import huey
 from platform_core.task_context import app_task
@@ -26,10 +34,36 @@ log = logging.getLogger(__name__)
 #: A failed run is retried this many times, this many seconds apart.
 JOB_RETRIES = 2
 JOB_RETRY_DELAY = 300
+EXPIRE_TASK = "expire_points_task"
+WARNINGS_TASK = "expiry_warnings_task"
+
+
+class ProgramsFailed(RuntimeError):
+    """Some programs could not be processed; the others were."""
+
+    def __init__(self, report: ExpiryReport) -> None:
+        self.report = report
+        lines = "\n".join(str(failure) for failure in report.failures)
+        super().__init__(f"{len(report.failures)} program(s) failed:\n{lines}")
+
+
+def _finish(report: ExpiryReport, what: str) -> ExpiryReport:
+    log.info(
+        "%s: %d cards, %d points, %d chunks, %d left locked, %d program(s) failed",
+        what,
+        report.cards,
+        report.points,
+        report.chunks,
+        report.left_locked,
+        len(report.failures),
+    )
+    if report.failures:
+        raise ProgramsFailed(report)
+    return report
 
 
 def _chunk_commit(run: RunFigures | None) -> Callable[[], None]:
-    """The per-chunk commit; inside a recorded run it carries the run's heartbeat."""
+    """The per-chunk commit; inside a recorded run it also moves the run's heartbeat."""
     if run is None:
         return dbmod.commit
 
@@ -40,34 +74,81 @@ def _chunk_commit(run: RunFigures | None) -> Callable[[], None]:
     return commit
 
 
-def run_expiry(chunk_size: int | None = None, run: RunFigures | None = None) -> ExpiryReport:
-    """Expire due points now, committing after each chunk (also used by the CLI)."""
-    try:
-        report = expire_inactive_points(chunk_size=chunk_size, commit=_chunk_commit(run))
-    except Exception:
-        dbmod.rollback()
-        log.exception("points expiry failed; committed chunks stay done, the job will retry")
-        raise
-    dbmod.commit()
-    log.info(
-        "points expiry: %d cards, %d points, %d chunks", report.cards, report.points, report.chunks
+def _start() -> None:
+    # Emails of an earlier run killed between a chunk's commit and its task's enqueue.
+    if requeue_unprepared():
+        dbmod.commit()
+
+
+def run_expiry(
+    chunk_size: int | None = None,
+    *,
+    merchant_id: int | None = None,
+    progress: Progress | None = None,
+    run: RunFigures | None = None,
+) -> ExpiryReport:
+    """Expire due points now, committing after each chunk (the job and the CLI).
+
+    :raises ProgramsFailed: after every other program was processed.
+    """
+    _start()
+    report = expire_inactive_points(
+        chunk_size=chunk_size,
+        commit=_chunk_commit(run),
+        merchant_id=merchant_id,
+        progress=progress,
     )
-    return report
+    dbmod.commit()
+    return _finish(report, "points expiry")
 
 
 def run_expiry_warnings(
-    chunk_size: int | None = None, run: RunFigures | None = None
+    chunk_size: int | None = None,
+    *,
+    merchant_id: int | None = None,
+    progress: Progress | None = None,
+    run: RunFigures | None = None,
 ) -> ExpiryReport:
     """Queue the "points expiring" emails now, committing after each chunk."""
-    try:
-        report = send_expiry_warnings(chunk_size=chunk_size, commit=_chunk_commit(run))
-    except Exception:
-        dbmod.rollback()
-        log.exception("expiry warnings failed; committed chunks stay done, the job will retry")
-        raise
+    _start()
+    report = send_expiry_warnings(
+        chunk_size=chunk_size,
+        commit=_chunk_commit(run),
+        merchant_id=merchant_id,
+        progress=progress,
+    )
     dbmod.commit()
-    log.info("expiry warnings: %d cards warned in %d chunks", report.cards, report.chunks)
-    return report
+    return _finish(report, "expiry warnings")
+
+
+def record_figures(run: RunFigures, report: ExpiryReport, *, points: bool = True) -> None:
+    figures: dict[str, int | float] = {"cards": report.cards, "chunks": report.chunks}
+    if points:
+        figures["points"] = report.points
+    if report.left_locked:
+        figures["left_locked"] = report.left_locked
+    run.set(**figures)
+    run.failed_items = len(report.failures)
+
+
+def recorded_expiry(
+    run_job: Callable[..., ExpiryReport],
+    task_name: str,
+    *,
+    points: bool,
+    source: TaskRunSource = TaskRunSource.PERIODIC,
+    **kwargs: Any,
+) -> ExpiryReport:
+    """Run ``run_job`` inside a task run; a partial failure records the figures of what was
+    done, and each failed program with its error, on the run."""
+    with recorded_run(task_name, source=source) as run:
+        try:
+            report = run_job(run=run, **kwargs)
+        except ProgramsFailed as exc:
+            record_figures(run, exc.report, points=points)
+            raise
+        record_figures(run, report, points=points)
+        return report
 
 
 @huey.periodic_task(
@@ -76,27 +157,19 @@ def run_expiry_warnings(
 @app_task
 def expire_points_task() -> None:
     """Daily at 02:30: expire the points of inactive cards."""
-    recorded_expiry(TaskRunSource.PERIODIC)
-
-
-def recorded_expiry(source: TaskRunSource, chunk_size: int | None = None) -> ExpiryReport:
-    """One recorded run of the points expiry (the schedule and the CLI)."""
-    with recorded_run("expire_points_task", source=source) as run:
-        report = run_expiry(chunk_size=chunk_size, run=run)
-        run.set(cards=report.cards, points=report.points, chunks=report.chunks)
-    return report
-
-
-def recorded_expiry_warnings(source: TaskRunSource, chunk_size: int | None = None) -> ExpiryReport:
-    """One recorded run of the expiry warnings (the schedule and the CLI)."""
-    with recorded_run("expiry_warnings_task", source=source) as run:
-        report = run_expiry_warnings(chunk_size=chunk_size, run=run)
-        run.set(cards=report.cards, chunks=report.chunks)
-    return report
+    recorded_expiry(run_expiry, EXPIRE_TASK, points=True)
 
 
 @huey.periodic_task(crontab(hour="9", minute="0"), retries=JOB_RETRIES, retry_delay=JOB_RETRY_DELAY)
 @app_task
 def expiry_warnings_task() -> None:
     """Daily at 09:00 (a civil hour for an email): warn cards whose points expire soon."""
-    recorded_expiry_warnings(TaskRunSource.PERIODIC)
+    recorded_expiry(run_expiry_warnings, WARNINGS_TASK, points=False)
+
+
+@huey.task(retries=3, retry_delay=60)
+@app_task
+def prepare_expiry_emails_task(email_log_ids: list[int]) -> None:
+    """Format the emails of one expiry or warning chunk, then enqueue their sends."""
+    prepare_emails(email_log_ids)
+    dbmod.commit()

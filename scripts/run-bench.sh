@@ -30,3 +30,5 @@ echo "== Google Wallet retry with a hanging card (bench/wallet_retry.py)"
 $BIN/python bench/wallet_retry.py 2>/dev/null
 echo "== Email outbox under faults: Redis down, consumer killed (bench/outbox_faults.py)"
 $BIN/python bench/outbox_faults.py
+echo "== Points expiry at scale (bench/expiry.py)"
+$BIN/python bench/expiry.py

@@ -1,39 +1,121 @@
-"""Points expiry and the warnings that come before it, processed in chunks.
+"""Points expiry and the warnings before it, a program at a time, in keyset chunks.
 
-A chunk locks up to ``limit`` cards with ``FOR UPDATE SKIP LOCKED`` (so several workers, or
-a worker and the store terminals, never wait on or process the same card), changes them and
-returns. The caller commits after each chunk, which releases the locks before the next one;
-the emails are queued inside the chunk's transaction and sent only after its commit.
+Each chunk is one short transaction of a few set-based statements:
+
+1. ``SELECT ... WHERE program_id = :p AND <due> AND id > :last_id ORDER BY id LIMIT :n
+   FOR UPDATE SKIP LOCKED``, served by the partial index of the cards that still have points
+   (``ix_loyalty_cards_program_with_points``): the lookup reads from where the last chunk
+   stopped, never from the top again, and a card a terminal holds right now is skipped, not
+   waited for;
+2. one ``UPDATE ... RETURNING`` for the cards (balances and totals, or the warning time, and
+   the wallet mark);
+3. one multi-row ``INSERT`` of the ledger rows (expiry only);
+4. one multi-row ``INSERT`` of the email log rows with their raw facts
+   (:mod:`loyalty.expiry_notifications`).
+
+The caller's ``commit`` then releases the locks. The emails' variables and links, and the
+wallet syncs, are handled after that commit by tasks. A program whose chunk came back short
+is finished and not queried again. A last pass per program takes the cards that ``SKIP
+LOCKED`` passed over, waiting for their locks at most :data:`LAST_PASS_LOCK_TIMEOUT_MS`.
+A program that fails (a broken setting, a database error) is rolled back to its last
+committed chunk and reported; the other programs are still processed.
+
+SQLite has no row locks: SQLAlchemy leaves ``FOR UPDATE`` out there and the same statements
+run (development only; SQLite serialises writers).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, or_, select
+from flask import current_app
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    Row,
+    and_,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import OperationalError
 
-from loyalty.models import LoyaltyCard, LoyaltyProgram, TransactionType
-from loyalty.notifications import loyalty_notifications
-from loyalty.services.ledger import add_ledger_row
-from loyalty.wallet.service import mark_for_sync
+from loyalty.expiry_notifications import (
+    EXPIRED,
+    EXPIRING,
+    PENDING_KEY,
+    prepare_after_commit,
+    queue_chunk_emails,
+)
+from loyalty.models import (
+    LoyaltyCard,
+    LoyaltyProgram,
+    LoyaltyTransaction,
+    TransactionType,
+    WalletSyncStatus,
+)
+from platform_core import db as dbmod
 from platform_core.extensions import db
 from platform_core.models_base import utcnow
+from platform_core.tenancy.models import Merchant
 
-#: Cards locked and processed per transaction.
+log = logging.getLogger(__name__)
+
+#: Cards locked and processed per transaction (``EXPIRY_CHUNK_SIZE`` overrides it).
 EXPIRY_CHUNK_SIZE = 500
+#: How long the last pass waits for a card another transaction holds, before leaving it to
+#: the next run.
+LAST_PASS_LOCK_TIMEOUT_MS = 5000
+
+_cards = LoyaltyCard.__table__
+_ledger = LoyaltyTransaction.__table__
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class ProgramFailure:
+    """A program the run could not finish; its committed chunks stay done."""
+
+    program_id: int
+    program_name: str
+    merchant_id: int
+    error: str
+
+    def __str__(self) -> str:
+        return (
+            f"program #{self.program_id} {self.program_name!r} "
+            f"(merchant #{self.merchant_id}): {self.error}"
+        )
 
 
 @dataclass
 class ExpiryReport:
-    """What a run did: one entry per chunk, and the totals."""
+    """What a run did."""
 
     chunks: int = 0
     cards: int = 0
     points: int = 0
     #: (card id, points) per processed card, in processing order.
     processed: list[tuple[int, int]] = field(default_factory=list)
+    #: Seconds each chunk's locking lookup took, in order.
+    lookup_seconds: list[float] = field(default_factory=list)
+    failures: list[ProgramFailure] = field(default_factory=list)
+    #: Due cards still held by another transaction after the last pass's wait.
+    left_locked: int = 0
 
     def add_chunk(self, rows: list[tuple[int, int]]) -> None:
         self.chunks += 1
@@ -42,132 +124,399 @@ class ExpiryReport:
         self.processed.extend(rows)
 
 
+@dataclass(frozen=True)
+class _Program:
+    id: int
+    name: str
+    merchant_id: int
+    expiry_days: int
+    warning_days: int
+
+
+class _Job(Protocol):
+    def conditions(self, program: _Program, now: datetime) -> list[ColumnElement[bool]]: ...
+
+    def apply(
+        self, rows: list[Row[Any]], program: _Program, now: datetime
+    ) -> list[tuple[int, int]]: ...
+
+
 def _now(now: datetime | None) -> datetime:
     now = now or utcnow()
     return now if now.tzinfo else now.replace(tzinfo=UTC)
 
 
-def _expiring_programs() -> list[LoyaltyProgram]:
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def chunk_size_setting() -> int:
+    return int(current_app.config.get("EXPIRY_CHUNK_SIZE", EXPIRY_CHUNK_SIZE))
+
+
+def _programs(merchant_id: int | None) -> list[_Program]:
     # Cards keep their program even after it is deactivated; their points still expire.
-    return list(
-        db.session.scalars(
-            select(LoyaltyProgram)
-            .where(LoyaltyProgram.points_expiry_days.is_not(None))
-            .order_by(LoyaltyProgram.id)
-        )
-    )
-
-
-def _lock_chunk(where: list[ColumnElement[bool]], limit: int) -> list[LoyaltyCard]:
     stmt = (
-        select(LoyaltyCard)
-        .where(*where)
-        .order_by(LoyaltyCard.id)
-        .limit(limit)
-        # populate_existing: the values we change must be the ones read under the lock.
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
+        select(
+            LoyaltyProgram.id,
+            LoyaltyProgram.name,
+            LoyaltyProgram.merchant_id,
+            LoyaltyProgram.points_expiry_days,
+            LoyaltyProgram.expiry_warning_days,
+        )
+        .where(LoyaltyProgram.points_expiry_days.is_not(None))
+        .order_by(LoyaltyProgram.id)
     )
-    return list(db.session.scalars(stmt))
+    if merchant_id is not None:
+        stmt = stmt.where(LoyaltyProgram.merchant_id == merchant_id)
+    return [_Program(*row) for row in db.session.execute(stmt)]
 
 
-def expire_points_chunk(
-    now: datetime | None = None, limit: int = EXPIRY_CHUNK_SIZE
-) -> list[tuple[int, int]]:
-    """Expire the points of up to ``limit`` cards inactive for their program's expiry period.
+def id_in(column: ColumnElement[int], ids: list[int]) -> ColumnElement[bool]:
+    """``column = ANY(:ids)`` on PostgreSQL (one array parameter), ``IN (...)`` elsewhere."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+    return column.in_(ids)
 
-    Each card gets an EXPIRY ledger row and a queued "points expired" email. Does not
-    commit: the caller commits after each chunk.
 
-    :param now: the reference time (default: now).
-    :param limit: at most this many cards.
-    :returns: ``(card_id, expired_points)`` for each card processed; empty when done.
+def _wallet_enabled() -> bool:
+    from loyalty.wallet.google import wallet_enabled
+
+    return wallet_enabled()
+
+
+def _enqueue_wallet_syncs(card_ids: list[int]) -> None:
+    from loyalty.wallet.tasks import sync_wallet_card_task
+
+    for card_id in card_ids:
+        sync_wallet_card_task(card_id)
+
+
+def _card_values(now: datetime, *, wallet: bool, **values: Any) -> dict[str, Any]:
+    values["updated_at"] = now
+    if wallet and _wallet_enabled():
+        # What mark_for_sync does per card; the retry job picks the card up if the task
+        # queued after the commit is lost.
+        values["wallet_sync_status"] = WalletSyncStatus.PENDING
+    return values
+
+
+def _after_commit_wallet(card_ids: list[int]) -> None:
+    if card_ids and _wallet_enabled():
+        dbmod.after_commit(_enqueue_wallet_syncs, card_ids)
+
+
+#: PostgreSQL: the rest of an expiry chunk in one statement, on the cards already locked
+#: (``:ids``): the ledger rows, the cards' balances and totals (and wallet marks), and the
+#: email log rows with their raw facts (see :mod:`loyalty.expiry_notifications`), each
+#: written once for the whole chunk from data-modifying CTEs, in one round trip. The
+#: portable path below does the same in separate statements (SQLite).
+_EXPIRE_CHUNK_PG = text(
     """
-    now = _now(now)
-    done: list[tuple[int, int]] = []
-    for program in _expiring_programs():
-        if len(done) >= limit:
-            break
-        cutoff = now - timedelta(days=program.points_expiry_days or 0)
-        cards = _lock_chunk(
-            [
-                LoyaltyCard.program_id == program.id,
-                LoyaltyCard.points_balance > 0,
-                LoyaltyCard.last_activity_at <= cutoff,
-            ],
-            limit - len(done),
+WITH locked (id, points) AS (
+    SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:points AS integer[]))
+), cards AS (
+    -- By primary key (ANY): the rows are few and already locked by this transaction.
+    UPDATE loyalty_cards
+    SET total_points_expired = total_points_expired + points_balance,
+        points_balance = 0,
+        updated_at = CAST(:now AS timestamptz),
+        wallet_sync_status = CASE WHEN CAST(:wallet AS boolean) THEN CAST(:pending AS varchar)
+                                  ELSE wallet_sync_status END
+    WHERE id = ANY(CAST(:ids AS integer[]))
+    RETURNING id, merchant_id, customer_id, enrolled_at_store_id
+), chunk AS (
+    SELECT cards.*, locked.points FROM cards JOIN locked USING (id)
+), ledger AS (
+    INSERT INTO loyalty_transactions (merchant_id, card_id, type, points_delta, stamps_delta,
+                                      points_balance_after, note, created_at)
+    SELECT merchant_id, id, CAST(:expiry AS varchar), -points, 0, 0, '',
+           CAST(:now AS timestamptz)
+    FROM chunk ORDER BY id
+), emails AS (
+    INSERT INTO email_logs (merchant_id, store_id, recipient, code, locale, status,
+                            context_json, attempts, created_at, updated_at)
+    SELECT k.merchant_id, k.enrolled_at_store_id, cu.email, CAST(:code AS varchar),
+           CASE WHEN cu.preferred_locale IN ('en', 'fr', 'de', 'lb') THEN cu.preferred_locale
+                WHEN s.default_locale IN ('en', 'fr', 'de', 'lb') THEN s.default_locale
+                WHEN m.default_locale IN ('en', 'fr', 'de', 'lb') THEN m.default_locale
+                ELSE 'en' END,
+           CAST(:queued AS varchar),
+           json_build_object(CAST(:pending_key AS text),
+                             json_build_object('card_id', k.id, 'points', k.points))::text,
+           0, CAST(:now AS timestamptz), CAST(:now AS timestamptz)
+    FROM chunk k
+    JOIN customers cu ON cu.id = k.customer_id
+    JOIN merchants m ON m.id = k.merchant_id
+    LEFT JOIN stores s ON s.id = k.enrolled_at_store_id
+    ORDER BY k.id
+    RETURNING id
+)
+SELECT (SELECT array_agg(id ORDER BY id) FROM cards) AS card_ids,
+       (SELECT array_agg(id ORDER BY id) FROM emails) AS email_ids
+"""
+)
+
+
+class _Expiry:
+    """Zero the balance of cards inactive for their program's expiry period."""
+
+    def conditions(self, program: _Program, now: datetime) -> list[ColumnElement[bool]]:
+        cutoff = now - timedelta(days=program.expiry_days)
+        return [
+            _cards.c.program_id == program.id,
+            _cards.c.points_balance > 0,
+            _cards.c.last_activity_at <= cutoff,
+        ]
+
+    def apply(
+        self, rows: list[Row[Any]], program: _Program, now: datetime
+    ) -> list[tuple[int, int]]:
+        # The balances were read under the row lock: they are the ones we zero. The ledger
+        # rows go in first, straight from the locked cards, so they carry those balances.
+        done = [(row.id, row.points_balance) for row in rows if row.points_balance > 0]
+        if not done:
+            return []
+        ids = [card_id for card_id, _ in done]
+        if db.session.get_bind().dialect.name == "postgresql":
+            return self._apply_postgresql(done, ids, now)
+        db.session.execute(
+            insert(_ledger).from_select(
+                [
+                    "merchant_id",
+                    "card_id",
+                    "type",
+                    "points_delta",
+                    "stamps_delta",
+                    "points_balance_after",
+                    "note",
+                    "created_at",
+                ],
+                select(
+                    _cards.c.merchant_id,
+                    _cards.c.id,
+                    literal(TransactionType.EXPIRY.value),
+                    -_cards.c.points_balance,
+                    literal(0),
+                    literal(0),
+                    literal(""),
+                    literal(now, DateTime(timezone=True)),
+                )
+                .where(id_in(_cards.c.id, ids))
+                .order_by(_cards.c.id),
+            )
         )
-        for card in cards:
-            points = card.expire_points()
-            if points <= 0:
-                continue
-            add_ledger_row(card, TransactionType.EXPIRY, points_delta=-points, now=now)
-            mark_for_sync(card)
-            loyalty_notifications.points_expired(card.id, points)
-            done.append((card.id, points))
-    db.session.flush()
-    return done
-
-
-def warn_expiring_chunk(
-    now: datetime | None = None, limit: int = EXPIRY_CHUNK_SIZE
-) -> list[tuple[int, int]]:
-    """Queue "points expiring" emails for up to ``limit`` cards whose points expire within
-    their program's warning period and that were not warned since their last activity.
-
-    :param now: the reference time (default: now).
-    :param limit: at most this many cards.
-    :returns: ``(card_id, points)`` for each card warned; empty when done.
-    """
-    now = _now(now)
-    done: list[tuple[int, int]] = []
-    for program in _expiring_programs():
-        if len(done) >= limit:
-            break
-        days = program.points_expiry_days or 0
-        expired_cutoff = now - timedelta(days=days)
-        warn_cutoff = now - timedelta(days=days - program.expiry_warning_days)
-        cards = _lock_chunk(
-            [
-                LoyaltyCard.program_id == program.id,
-                LoyaltyCard.points_balance > 0,
-                LoyaltyCard.last_activity_at <= warn_cutoff,
-                # Already expired: the expiry job handles them, a warning is too late.
-                LoyaltyCard.last_activity_at > expired_cutoff,
-                or_(
-                    LoyaltyCard.last_expiration_warning_at.is_(None),
-                    LoyaltyCard.last_expiration_warning_at < LoyaltyCard.last_activity_at,
-                ),
-            ],
-            limit - len(done),
+        updated = db.session.scalars(
+            update(_cards)
+            .where(id_in(_cards.c.id, ids))
+            .values(
+                _card_values(
+                    now,
+                    wallet=True,
+                    total_points_expired=_cards.c.total_points_expired + _cards.c.points_balance,
+                    points_balance=0,
+                )
+            )
+            .returning(_cards.c.id)
+        ).all()
+        if len(updated) != len(ids):  # pragma: no cover - the rows are locked
+            raise RuntimeError(f"expiry of {len(ids)} locked cards updated {len(updated)}")
+        prepare_after_commit(
+            queue_chunk_emails(EXPIRED, {card_id: {"points": points} for card_id, points in done})
         )
-        for card in cards:
-            card.last_expiration_warning_at = now
-            expires_on: date = (card.points_expire_at() or now).date()
-            loyalty_notifications.points_expiring(card.id, card.points_balance, expires_on)
-            done.append((card.id, card.points_balance))
-    db.session.flush()
-    return done
+        _after_commit_wallet(ids)
+        return done
+
+    def _apply_postgresql(
+        self, done: list[tuple[int, int]], ids: list[int], now: datetime
+    ) -> list[tuple[int, int]]:
+        from messaging.models import EmailStatus
+
+        card_ids, email_ids = db.session.execute(
+            _EXPIRE_CHUNK_PG,
+            {
+                "ids": ids,
+                "points": [points for _, points in done],
+                "now": now,
+                "expiry": TransactionType.EXPIRY.value,
+                "wallet": _wallet_enabled(),
+                "pending": WalletSyncStatus.PENDING.value,
+                "code": EXPIRED,
+                "queued": EmailStatus.QUEUED.value,
+                "pending_key": PENDING_KEY,
+            },
+        ).one()
+        if len(card_ids or []) != len(ids):  # pragma: no cover - the rows are locked
+            raise RuntimeError(f"expiry of {len(ids)} locked cards updated {len(card_ids)}")
+        prepare_after_commit(email_ids or [])
+        _after_commit_wallet(ids)
+        return done
 
 
-def _run_chunks(
-    chunk: Callable[[datetime, int], list[tuple[int, int]]],
+class _Warning:
+    """Mark the cards whose points expire within the warning period, not warned since their
+    last activity, and queue their "points expiring" emails."""
+
+    def conditions(self, program: _Program, now: datetime) -> list[ColumnElement[bool]]:
+        expired_cutoff = now - timedelta(days=program.expiry_days)
+        warn_cutoff = now - timedelta(days=program.expiry_days - program.warning_days)
+        return [
+            _cards.c.program_id == program.id,
+            _cards.c.points_balance > 0,
+            _cards.c.last_activity_at <= warn_cutoff,
+            # Already due: the expiry job handles them, a warning is too late.
+            _cards.c.last_activity_at > expired_cutoff,
+            or_(
+                _cards.c.last_expiration_warning_at.is_(None),
+                _cards.c.last_expiration_warning_at < _cards.c.last_activity_at,
+            ),
+        ]
+
+    def apply(
+        self, rows: list[Row[Any]], program: _Program, now: datetime
+    ) -> list[tuple[int, int]]:
+        by_id = {row.id: row for row in rows}
+        updated = db.session.scalars(
+            update(_cards)
+            .where(id_in(_cards.c.id, list(by_id)))
+            .values(_card_values(now, wallet=False, last_expiration_warning_at=now))
+            .returning(_cards.c.id)
+        ).all()
+        done = sorted(updated)
+        facts = {
+            card_id: {
+                "points": by_id[card_id].points_balance,
+                "expiry_date": (
+                    _aware(by_id[card_id].last_activity_at) + timedelta(days=program.expiry_days)
+                )
+                .date()
+                .isoformat(),
+            }
+            for card_id in done
+        }
+        prepare_after_commit(queue_chunk_emails(EXPIRING, facts))
+        return [(card_id, by_id[card_id].points_balance) for card_id in done]
+
+
+_EXPIRY = _Expiry()
+_WARNING = _Warning()
+
+
+def _lock_chunk(
+    conditions: list[ColumnElement[bool]],
+    after_id: int,
+    limit: int,
+    report: ExpiryReport,
+    *,
+    wait: bool = False,
+) -> list[Row[Any]]:
+    stmt = (
+        select(
+            _cards.c.id,
+            _cards.c.merchant_id,
+            _cards.c.points_balance,
+            _cards.c.last_activity_at,
+        )
+        .where(*conditions, _cards.c.id > after_id)
+        .order_by(_cards.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=not wait)
+    )
+    if wait and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(f"SET LOCAL lock_timeout = '{LAST_PASS_LOCK_TIMEOUT_MS}ms'"))
+    started = time.perf_counter()
+    rows = list(db.session.execute(stmt))
+    report.lookup_seconds.append(time.perf_counter() - started)
+    return rows
+
+
+def _process(
+    job: _Job,
+    rows: list[Row[Any]],
+    program: _Program,
+    now: datetime,
+    report: ExpiryReport,
+    commit: Callable[[], None] | None,
+    progress: Progress | None,
+) -> None:
+    done = job.apply(rows, program, now)
+    report.add_chunk(done)
+    if commit is not None:
+        commit()
+    else:
+        # Core statements bypass the identity map: reload what the caller may hold.
+        db.session.expire_all()
+    if progress is not None:
+        progress(len(done))
+
+
+def _run_program(
+    job: _Job,
+    program: _Program,
+    now: datetime,
+    size: int,
+    report: ExpiryReport,
+    commit: Callable[[], None] | None,
+    progress: Progress | None,
+) -> None:
+    conditions = job.conditions(program, now)
+    after_id = 0
+    while True:
+        rows = _lock_chunk(conditions, after_id, size, report)
+        if rows:
+            _process(job, rows, program, now, report, commit, progress)
+        if len(rows) < size:
+            break
+        after_id = rows[-1].id
+    # Last pass: the cards SKIP LOCKED passed over are still due (a terminal that held one
+    # usually made it active again, and then it is no longer due). Processed cards left the
+    # partial index, so this rescan reads only what is left.
+    while True:
+        try:
+            rows = _lock_chunk(conditions, 0, size, report, wait=True)
+        except OperationalError:
+            if commit is None:
+                raise
+            dbmod.rollback()
+            left = db.session.scalar(select(func.count()).select_from(_cards).where(*conditions))
+            report.left_locked += left or 0
+            log.warning(
+                "program %s: %s due card(s) still locked by another transaction; the next "
+                "run takes them",
+                program.id,
+                left,
+            )
+            return
+        if rows:
+            _process(job, rows, program, now, report, commit, progress)
+        if len(rows) < size:
+            if commit is not None:
+                commit()  # ends the transaction of an empty lookup (and its lock_timeout)
+            return
+
+
+def _run(
+    job: _Job,
     now: datetime | None,
     chunk_size: int | None,
     commit: Callable[[], None] | None,
+    merchant_id: int | None,
+    progress: Progress | None,
 ) -> ExpiryReport:
     now = _now(now)
-    size = chunk_size or EXPIRY_CHUNK_SIZE
+    size = chunk_size or chunk_size_setting()
     report = ExpiryReport()
-    while True:
-        rows = chunk(now, size)
-        if not rows:
-            break
-        report.add_chunk(rows)
-        if commit is not None:
-            commit()
-        if len(rows) < size:
-            break
+    for program in _programs(merchant_id):
+        try:
+            _run_program(job, program, now, size, report, commit, progress)
+        except Exception as exc:
+            if commit is None:
+                raise
+            dbmod.rollback()
+            log.exception("program %s failed; the other programs go on", program.id)
+            report.failures.append(
+                ProgramFailure(program.id, program.name, program.merchant_id, repr(exc))
+            )
     return report
 
 
@@ -175,23 +524,126 @@ def expire_inactive_points(
     now: datetime | None = None,
     chunk_size: int | None = None,
     commit: Callable[[], None] | None = None,
+    *,
+    merchant_id: int | None = None,
+    progress: Progress | None = None,
 ) -> ExpiryReport:
-    """Expire every card's points that are due, chunk after chunk.
+    """Expire every card's points that are due, program after program, chunk after chunk.
+
+    Each card gets an EXPIRY ledger row, a wallet mark and a "points expired" email.
 
     :param now: the reference time (default: now).
-    :param chunk_size: cards per chunk (default :data:`EXPIRY_CHUNK_SIZE`).
+    :param chunk_size: cards per chunk (default ``EXPIRY_CHUNK_SIZE``, 500).
     :param commit: called after each chunk; the job passes ``platform_core.db.commit`` so
-        each chunk is its own transaction. Without it everything stays in the caller's
-        transaction.
+        each chunk is its own transaction, and a failing program is then rolled back to its
+        last chunk and reported in :attr:`ExpiryReport.failures`. Without it everything
+        stays in the caller's transaction and a failure raises.
+    :param merchant_id: only this merchant's programs.
+    :param progress: called with the number of cards after each chunk's commit.
     """
-    return _run_chunks(expire_points_chunk, now, chunk_size, commit)
+    return _run(_EXPIRY, now, chunk_size, commit, merchant_id, progress)
 
 
 def send_expiry_warnings(
     now: datetime | None = None,
     chunk_size: int | None = None,
     commit: Callable[[], None] | None = None,
+    *,
+    merchant_id: int | None = None,
+    progress: Progress | None = None,
 ) -> ExpiryReport:
-    """Warn every card whose points expire soon, chunk after chunk (see
-    :func:`expire_inactive_points` for the parameters)."""
-    return _run_chunks(warn_expiring_chunk, now, chunk_size, commit)
+    """Warn every card whose points expire soon (see :func:`expire_inactive_points` for
+    the parameters); each card is warned once per period of inactivity."""
+    return _run(_WARNING, now, chunk_size, commit, merchant_id, progress)
+
+
+# -- what a run would do --------------------------------------------------------------
+
+
+@dataclass
+class MerchantFigures:
+    """Cards and points a run would touch for one merchant."""
+
+    merchant_id: int
+    merchant_name: str
+    merchant_slug: str
+    cards: int = 0
+    points: int = 0
+    #: Programs whose settings cannot be evaluated (the run would report them as failed).
+    errors: list[str] = field(default_factory=list)
+
+
+def _preview(job: _Job, now: datetime | None, merchant_id: int | None) -> list[MerchantFigures]:
+    now = _now(now)
+    merchants = {
+        m.id: MerchantFigures(m.id, m.name, m.slug)
+        for m in db.session.scalars(select(Merchant).order_by(Merchant.name))
+        if merchant_id is None or m.id == merchant_id
+    }
+    for program in _programs(merchant_id):
+        figures = merchants[program.merchant_id]
+        try:
+            conditions = job.conditions(program, now)
+        except (OverflowError, ValueError) as exc:
+            figures.errors.append(f"program #{program.id} {program.name!r}: {exc!r}")
+            continue
+        cards, points = db.session.execute(
+            select(func.count(), func.coalesce(func.sum(_cards.c.points_balance), 0)).where(
+                *conditions
+            )
+        ).one()
+        figures.cards += cards
+        figures.points += points
+    return [f for f in merchants.values() if f.cards or f.errors]
+
+
+def preview_expiry(
+    now: datetime | None = None, merchant_id: int | None = None
+) -> list[MerchantFigures]:
+    """Per merchant, the cards and points :func:`expire_inactive_points` would expire now;
+    changes nothing. Merchants with nothing due are left out."""
+    return _preview(_EXPIRY, now, merchant_id)
+
+
+def preview_warnings(
+    now: datetime | None = None, merchant_id: int | None = None
+) -> list[MerchantFigures]:
+    """Per merchant, the cards (and their points) :func:`send_expiry_warnings` would warn."""
+    return _preview(_WARNING, now, merchant_id)
+
+
+@dataclass(frozen=True)
+class ExpiringSoon:
+    """Points that expire within a period unless their cards see activity."""
+
+    days: int
+    cards: int
+    points: int
+
+
+def expiring_soon(merchant_id: int, days: int = 30, now: datetime | None = None) -> ExpiringSoon:
+    """The points of ``merchant_id`` that expire in the next ``days`` days, and on how many
+    cards, in one aggregate query (already due points, expired by the next run, count).
+
+    :param merchant_id: the merchant.
+    :param days: the period, from now.
+    :param now: the reference time (default: now).
+    """
+    now = _now(now)
+    ranges = []
+    for program in _programs(merchant_id):
+        try:
+            cutoff = now + timedelta(days=days) - timedelta(days=program.expiry_days)
+        except OverflowError:
+            continue  # an expiry thousands of years away is not "soon"
+        ranges.append(and_(_cards.c.program_id == program.id, _cards.c.last_activity_at <= cutoff))
+    if not ranges:
+        return ExpiringSoon(days, 0, 0)
+    cards, points = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(_cards.c.points_balance), 0)).where(
+            _cards.c.merchant_id == merchant_id,
+            _cards.c.points_balance > 0,
+            or_(*ranges),
+        )
+    ).one()
+    return ExpiringSoon(days, int(cards), int(points))

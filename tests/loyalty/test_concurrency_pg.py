@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,15 +16,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, text
 
-from loyalty.models import LoyaltyCard, LoyaltyTransaction, ProgramKind, TransactionType
+from loyalty.models import LoyaltyCard, LoyaltyTransaction, ProgramKind
 from loyalty.services.enrollment import EnrollmentData, enroll_customer
-from loyalty.services.expiry import expire_points_chunk
 from loyalty.services.ledger import earn_points
 from loyalty.services.programs import create_program
 from loyalty.services.verify import verify_ledger
 from platform_core import db as dbmod
 from platform_core.extensions import db
-from platform_core.models_base import utcnow
 from platform_core.tenancy.models import Merchant, Store
 
 pytestmark = pytest.mark.postgres
@@ -167,69 +164,3 @@ def test_double_submit_of_one_email_makes_one_card(
             .where(LoyaltyCard.merchant_id == merchant_id)
         )
         assert count == 1
-
-
-def test_two_expiry_workers_never_process_the_same_card(
-    app: Flask, committed_store: tuple[int, int]
-) -> None:
-    merchant_id, store_id = committed_store
-    card_ids = [_enroll(app, store_id, f"idle{i}@example.lu") for i in range(6)]
-    with app.app_context():
-        db.session.execute(
-            LoyaltyCard.__table__.update()
-            .where(LoyaltyCard.id.in_(card_ids))
-            .values(
-                last_activity_at=utcnow() - timedelta(days=400),
-                points_balance=40,
-                total_points_earned=40,
-            )
-        )
-        for card_id in card_ids:  # keep the ledger honest for verify_ledger below
-            db.session.add(
-                LoyaltyTransaction(
-                    merchant_id=merchant_id,
-                    card_id=card_id,
-                    type=TransactionType.EARN,
-                    points_delta=40,
-                    points_balance_after=40,
-                )
-            )
-        dbmod.commit()
-
-    first_locked = threading.Event()
-    second_done = threading.Event()
-    results: dict[str, list[tuple[int, int]]] = {}
-
-    def first_worker() -> None:
-        with app.app_context():
-            results["first"] = expire_points_chunk(limit=3)
-            first_locked.set()
-            # Hold the row locks until the other worker has taken its chunk.
-            second_done.wait(timeout=60)
-            dbmod.commit()
-
-    def second_worker() -> None:
-        first_locked.wait(timeout=60)
-        with app.app_context():
-            results["second"] = expire_points_chunk(limit=10)
-            dbmod.commit()
-        second_done.set()
-
-    errors = _in_threads(2, lambda i: (first_worker if i == 0 else second_worker)())
-    assert errors == []
-    first = {card_id for card_id, _ in results["first"]}
-    second = {card_id for card_id, _ in results["second"]}
-    assert len(first) == 3
-    assert first.isdisjoint(second)
-    assert first | second == set(card_ids)
-    with app.app_context():
-        expiries = db.session.scalar(
-            select(func.count())
-            .select_from(LoyaltyTransaction)
-            .where(
-                LoyaltyTransaction.merchant_id == merchant_id,
-                LoyaltyTransaction.type == TransactionType.EXPIRY,
-            )
-        )
-        assert expiries == 6
-        assert verify_ledger(merchant_id).ok

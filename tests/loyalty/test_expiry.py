@@ -1,17 +1,41 @@
-"""Points expiry in chunks, the warnings before it, and the jobs that commit per chunk."""
+"""Points expiry and the warnings before it: keyset chunks, each committed before its
+emails are prepared and sent; a failing program does not stop the others; dry runs."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
-from loyalty.models import LoyaltyTransaction, TransactionType
-from loyalty.services.expiry import expire_inactive_points, send_expiry_warnings
+from loyalty.expiry_notifications import EXPIRED, EXPIRING, PENDING_KEY
+from loyalty.models import LoyaltyCard, LoyaltyTransaction, ProgramKind, TransactionType
+from loyalty.services.expiry import (
+    expire_inactive_points,
+    expiring_soon,
+    preview_expiry,
+    send_expiry_warnings,
+)
+from loyalty.services.programs import create_program
 from loyalty.services.verify import verify_ledger
-from loyalty.tasks import expire_points_task, expiry_warnings_task
+from loyalty.tasks import ProgramsFailed, expire_points_task, expiry_warnings_task
+from messaging.models import EmailLog, EmailStatus
+from messaging.providers import clear_outbox, outbox
+from messaging.rendering import compiled_templates
 from platform_core import db as dbmod
 from platform_core.models_base import utcnow
+from platform_core.task_runs.models import TaskRun, TaskRunStatus
+from seeds.seed_email_templates_core import core_templates, upsert_templates
+from seeds.seed_email_templates_loyalty import loyalty_templates
+
+
+@pytest.fixture
+def templates(session: Any) -> None:
+    compiled_templates.clear()
+    upsert_templates([*core_templates(), *loyalty_templates()])
+    clear_outbox()
 
 
 def _cards(make_card, store, n, idle_days):
@@ -21,29 +45,33 @@ def _cards(make_card, store, n, idle_days):
     return cards
 
 
+def _emails(session, code):
+    return list(session.scalars(select(EmailLog).where(EmailLog.code == code)))
+
+
+def _sent() -> int:
+    return len(outbox)
+
+
 def test_expiry_runs_in_chunks_each_committed_before_its_emails(
-    session, points_program, dummy_store, make_card, notifications
+    session, templates, points_program, dummy_store, make_card
 ):
     idle = _cards(make_card, dummy_store, 5, idle_days=366)
     active = make_card(dummy_store)
     dbmod.commit()
-    notifications.queued.clear()
-    notifications.sent.clear()
+    clear_outbox()
 
-    sent_at_commit = []
+    seen = []
 
     def commit():
+        before = _sent()
         dbmod.commit()
-        sent_at_commit.append(len(notifications.sent))
+        seen.append((before, _sent()))
 
     report = expire_inactive_points(chunk_size=2, commit=commit)
-    assert report.chunks == 3
-    assert report.cards == 5
-    assert report.points == 250
-    # Each chunk's emails went out with its own commit, not before and not all at the end.
-    assert sent_at_commit == [2, 4, 5]
-    assert sorted(n[1] for n in notifications.sent) == sorted(c.id for c in idle)
-    assert {n[0] for n in notifications.sent} == {"points_expired"}
+    assert (report.chunks, report.cards, report.points) == (3, 5, 250)
+    # Nothing was sent before a chunk's commit; each chunk's emails went out right after it.
+    assert seen[:3] == [(0, 2), (2, 4), (4, 5)]
     for card in idle:
         assert card.points_balance == 0
         assert card.total_points_expired == 50
@@ -53,11 +81,31 @@ def test_expiry_runs_in_chunks_each_committed_before_its_emails(
                 LoyaltyTransaction.type == TransactionType.EXPIRY,
             )
         ).one()
-        assert row.points_delta == -50
-        assert row.points_balance_after == 0
+        assert (row.points_delta, row.points_balance_after) == (-50, 0)
     assert active.points_balance == 50
+    emails = _emails(session, EXPIRED)
+    assert len(emails) == 5
+    assert {e.recipient for e in emails} == {c.customer.email for c in idle}
+    assert all(e.status == EmailStatus.SENT for e in emails)
+    context = json.loads(emails[0].context_json)
+    assert PENDING_KEY not in context
+    assert context["points"] == "50"
+    assert context["card_url"].startswith("http")
+    assert emails[0].locale == "fr"
     assert verify_ledger().ok
     assert expire_inactive_points(chunk_size=2, commit=commit).cards == 0
+
+
+def test_a_card_earning_meanwhile_is_not_expired(session, points_program, dummy_store, make_card):
+    from loyalty.services.ledger import earn_points
+
+    cards = _cards(make_card, dummy_store, 3, idle_days=400)
+    dbmod.commit()
+    earn_points(cards[1], store=dummy_store, points=5)
+    report = expire_inactive_points(chunk_size=1, commit=dbmod.commit)
+    assert sorted(c for c, _ in report.processed) == sorted([cards[0].id, cards[2].id])
+    assert cards[1].points_balance == 55
+    assert verify_ledger().ok
 
 
 def test_no_expiry_without_expiry_days(session, points_program, dummy_store, make_card):
@@ -66,30 +114,65 @@ def test_no_expiry_without_expiry_days(session, points_program, dummy_store, mak
     assert expire_inactive_points().cards == 0
 
 
-def test_expire_points_task_commits_and_reports(
-    session, points_program, dummy_store, make_card, notifications
-):
+def test_expire_points_task_commits_and_reports(session, points_program, dummy_store, make_card):
     cards = _cards(make_card, dummy_store, 3, idle_days=400)
     expire_points_task()
     assert all(card.points_balance == 0 for card in cards)
-    expired = [n for n in notifications.sent if n[0] == "points_expired"]
-    assert sorted(n[1] for n in expired) == sorted(c.id for c in cards)
+    assert len(_emails(session, EXPIRED)) == 3
+    run = session.scalars(select(TaskRun).where(TaskRun.task_name == "expire_points_task")).one()
+    assert run.status == TaskRunStatus.SUCCEEDED
+    assert "cards: 3" in run.summary
+    assert "points: 150" in run.summary
+
+
+def test_a_failing_program_is_recorded_and_the_others_still_expire(
+    session, points_program, dummy_store, make_card, create_merchant, create_store
+):
+    broken_merchant = create_merchant(name="Broken", slug="broken")
+    broken_store = create_store(merchant=broken_merchant, name="Broken", slug="broken-store")
+    broken = create_program(
+        broken_merchant,
+        kind=ProgramKind.POINTS,
+        name="Forever",
+        points_expiry_days=30,
+        welcome_bonus_points=50,
+    )
+    broken_cards = _cards(make_card, broken_store, 2, idle_days=400)
+    good_cards = _cards(make_card, dummy_store, 3, idle_days=400)
+    # ~8,000 years: the cut-off date is out of range (OverflowError) for this program only.
+    broken.points_expiry_days = 3_000_000
+    dbmod.commit()
+    with pytest.raises(ProgramsFailed) as failed:
+        expire_points_task.call_local()
+    assert "Forever" in str(failed.value)
+    assert all(card.points_balance == 0 for card in good_cards)
+    assert all(card.points_balance == 50 for card in broken_cards)
+    run = session.scalars(select(TaskRun).where(TaskRun.task_name == "expire_points_task")).one()
+    assert run.status == TaskRunStatus.FAILED
+    assert f"program #{broken.id} 'Forever'" in run.error
+    assert "OverflowError" in run.error
+    assert run.failed_items == 1
+    assert "cards: 3" in run.summary
+    assert verify_ledger().ok
 
 
 def test_warning_sent_once_per_inactivity_period(
-    session, points_program, dummy_store, make_card, notifications
+    session, templates, points_program, dummy_store, make_card
 ):
     soon = _cards(make_card, dummy_store, 3, idle_days=355)  # expire in 10 days
     _cards(make_card, dummy_store, 1, idle_days=300)  # 65 days left: not yet
     _cards(make_card, dummy_store, 1, idle_days=370)  # already due: expiry's job
     dbmod.commit()
-    notifications.queued.clear()
     report = send_expiry_warnings(chunk_size=2, commit=dbmod.commit)
     assert (report.chunks, report.cards) == (2, 3)
-    warned = [n for n in notifications.sent if n[0] == "points_expiring"]
-    assert sorted(n[1] for n in warned) == sorted(c.id for c in soon)
+    emails = _emails(session, EXPIRING)
+    assert sorted(e.recipient for e in emails) == sorted(c.customer.email for c in soon)
+    assert all(e.status == EmailStatus.SENT for e in emails)
+    first = next(e for e in emails if e.recipient == soon[0].customer.email)
     expected_day = (soon[0].last_activity_at + timedelta(days=365)).date()
-    assert next(n for n in warned if n[1] == soon[0].id)[2:] == (50, expected_day)
+    context = json.loads(first.context_json)
+    assert context["points"] == "50"
+    assert str(expected_day.year) in context["expiry_date"]
     assert all(card.last_expiration_warning_at is not None for card in soon)
     # Running again warns nobody; new activity starts a new period, which is warned again.
     assert send_expiry_warnings().cards == 0
@@ -99,8 +182,91 @@ def test_warning_sent_once_per_inactivity_period(
     assert [c for c, _ in send_expiry_warnings().processed] == [soon[0].id]
 
 
-def test_expiry_warnings_task(session, points_program, dummy_store, make_card, notifications):
+def test_expiry_warnings_task(session, points_program, dummy_store, make_card):
     soon = _cards(make_card, dummy_store, 2, idle_days=360)
     expiry_warnings_task()
-    warned = [n[1] for n in notifications.sent if n[0] == "points_expiring"]
-    assert sorted(warned) == sorted(c.id for c in soon)
+    assert sorted(e.recipient for e in _emails(session, EXPIRING)) == sorted(
+        c.customer.email for c in soon
+    )
+
+
+def test_emails_of_a_run_killed_after_a_commit_are_prepared_by_the_next_run(
+    session, templates, points_program, dummy_store, make_card
+):
+    _cards(make_card, dummy_store, 3, idle_days=400)
+    dbmod.commit()
+    clear_outbox()
+
+    def commit_and_die():
+        # The chunk commits, then the process dies before its after-commit work runs.
+        session.commit()
+        session.info.clear()
+
+    expire_inactive_points(chunk_size=10, commit=commit_and_die)
+    pending = _emails(session, EXPIRED)
+    assert len(pending) == 3
+    assert all(PENDING_KEY in json.loads(e.context_json) for e in pending)
+    expire_points_task()
+    session.expire_all()
+    emails = _emails(session, EXPIRED)
+    assert len(emails) == 3
+    assert all(e.status == EmailStatus.SENT for e in emails)
+    assert _sent() == 3
+
+
+def test_dry_run_changes_nothing(session, runner, points_program, dummy_store, make_card):
+    due = _cards(make_card, dummy_store, 2, idle_days=400)
+    _cards(make_card, dummy_store, 1, idle_days=10)
+    dbmod.commit()
+    result = runner.invoke(args=["loyalty", "expire-points", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "boulangerie-kirchberg: 2 cards, 100 points would expire" in result.output
+    assert all(card.points_balance == 50 for card in due)
+    result = runner.invoke(
+        args=["loyalty", "send-expiry-warnings", "--dry-run", "--merchant", "boulangerie-kirchberg"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "0 cards" in result.output
+    assert session.scalar(select(TaskRun.id)) is None
+    result = runner.invoke(args=["loyalty", "expire-points", "--dry-run", "--merchant", "nope"])
+    assert result.exit_code != 0
+    assert "no merchant with slug 'nope'" in result.output
+
+
+def test_cli_run_for_one_merchant_is_a_task_run(
+    session, runner, points_program, dummy_store, make_card, create_merchant, create_store
+):
+    other = create_merchant(name="Other", slug="other")
+    other_store = create_store(merchant=other, name="Other", slug="other-store")
+    create_program(
+        other, kind=ProgramKind.POINTS, name="Other", points_expiry_days=30, welcome_bonus_points=50
+    )
+    mine = _cards(make_card, dummy_store, 2, idle_days=400)
+    theirs = _cards(make_card, other_store, 2, idle_days=400)
+    dbmod.commit()
+    result = runner.invoke(args=["loyalty", "expire-points", "--merchant", "boulangerie-kirchberg"])
+    assert result.exit_code == 0, result.output
+    assert "Expired 100 points on 2 cards" in result.output
+    assert "cards/s" in result.output
+    assert all(card.points_balance == 0 for card in mine)
+    assert all(card.points_balance == 50 for card in theirs)
+    run = session.scalars(select(TaskRun)).one()
+    assert run.task_name == "expire_points_task"
+    assert run.status == TaskRunStatus.SUCCEEDED
+
+
+def test_expiring_soon(session, points_program, dummy_store, make_card, create_merchant):
+    _cards(make_card, dummy_store, 2, idle_days=350)  # in 15 days
+    _cards(make_card, dummy_store, 1, idle_days=400)  # due now: expires at the next run
+    _cards(make_card, dummy_store, 1, idle_days=300)  # in 65 days
+    zero = make_card(dummy_store)
+    zero.points_balance = 0
+    zero.last_activity_at = utcnow() - timedelta(days=350)
+    session.flush()
+    soon = expiring_soon(points_program.merchant_id)
+    assert (soon.cards, soon.points) == (3, 150)
+    assert expiring_soon(points_program.merchant_id, days=70).cards == 4
+    other = create_merchant(name="Empty", slug="empty")
+    assert (expiring_soon(other.id).cards, expiring_soon(other.id).points) == (0, 0)
+    assert [(f.merchant_slug, f.cards) for f in preview_expiry()] == [("boulangerie-kirchberg", 1)]
+    assert session.get(LoyaltyCard, zero.id).points_balance == 0
