@@ -482,12 +482,13 @@ def voidable_ids(
 def void_transaction(
     transaction: LoyaltyTransaction,
     *,
-    staff_user: StaffUser,
+    staff_user: StaffUser | None,
     store: Store | None = None,
     pin: str | None = None,
     reason: str = "",
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    integration: bool = False,
 ) -> LoyaltyTransaction:
     """Cancel ``transaction`` with a new VOID row that reverses its points and stamps.
 
@@ -498,17 +499,19 @@ def void_transaction(
     :param reason: why; kept as the void row's note.
     :param idempotency_key: the same key twice for a card returns the first row.
     :param now: the operation's time (default: now).
+    :param integration: made by the merchant's API key (no staff user); the caller has
+        checked the key's merchant and store, and ``store`` must be given.
     :raises LoyaltyError: ``voids_disabled``, ``void_window_passed``, ``pin_required``,
         ``pin_incorrect``, ``already_voided``, ``cannot_void_type``,
         ``void_would_go_negative``, ``reward_already_redeemed``, ``store_not_allowed``.
     """
-    if staff_user is None:
+    if staff_user is None and not (integration and store is not None):
         raise errors.staff_required()
     card = transaction.card
     store = store if store is not None else transaction.store
     if store is not None:
         _check_card_at_store(card, store, staff_user)
-    else:
+    elif staff_user is not None:
         _check_merchant_access(staff_user, card.merchant_id)
     if transaction.type in NOT_VOIDABLE:
         raise errors.cannot_void_type()
