@@ -109,6 +109,8 @@ class Config:
     WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", True)
     #: Seconds a webhook endpoint has to answer.
     WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10.0)
+    #: First retry delay of a failed webhook delivery; each next one is 4 times longer.
+    WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 5.0)
     #: How many reverse proxies in front of the app may set X-Forwarded-For.
     TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 

@@ -5,6 +5,7 @@ It imports every package's ``tasks`` module so the consumer knows every task and
 
 import loyalty.tasks  # noqa: E402,F401,I001
 import loyalty.wallet.tasks  # noqa: E402,F401
+import loyalty.webhooks.tasks  # noqa: E402,F401
 import messaging.tasks  # noqa: E402,F401
 import messaging.editor_tasks  # noqa: E402,F401
 from platform_core.huey import huey

@@ -78,3 +78,33 @@ def revoke_key_command(prefix: str) -> None:
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(merchants_cli)
+
+
+webhook_cli = AppGroup("webhook", help="Webhook endpoints of a merchant.")
+merchants_cli.add_command(webhook_cli)
+
+
+@webhook_cli.command("add")
+@click.argument("url")
+@click.option("--merchant", "merchant_slug", required=True, help="Slug of the merchant.")
+@click.option("--events", required=True, help="Comma-separated events, e.g. points.earned.")
+def add_webhook_command(url: str, merchant_slug: str, events: str) -> None:
+    """Register a webhook endpoint; its secret is printed once, alone on the last line."""
+    from loyalty.webhooks.endpoints import WebhookError, create_endpoint
+
+    merchant = merchant_or_fail(merchant_slug)
+    try:
+        new = create_endpoint(merchant, url, events)
+    except WebhookError as exc:
+        raise click.ClickException(str(exc)) from exc
+    dbmod.commit()
+    click.echo(
+        _(
+            "Registered %(url)s for %(merchant)s (events: %(events)s). "
+            "Keep the signing secret now: it is not shown again.",
+            url=new.endpoint.url,
+            merchant=merchant.name,
+            events=", ".join(new.endpoint.events.split()),
+        )
+    )
+    click.echo(new.secret)

@@ -23,6 +23,7 @@ from loyalty import errors
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType
 from loyalty.services.programs import check_void_pin, get_settings
 from loyalty.wallet.service import mark_for_sync
+from loyalty.webhooks.events import emit_for_transaction
 from messaging.loyalty_notifications import loyalty_notifications
 from platform_core.extensions import db
 from platform_core.models_base import utcnow
@@ -109,12 +110,15 @@ def _run(
         # anything, so a refusal leaves the session clean without a savepoint.
         row = operation(card)
         db.session.flush()
+        emit_for_transaction(row, card)
         mark_for_sync(card)
         return row
     try:
         with db.session.begin_nested():
             row = operation(card)
             db.session.flush()
+            # In the savepoint: a row refused by the unique key leaves no webhook event.
+            emit_for_transaction(row, card)
     except IntegrityError:
         existing = _find_by_key(card.id, idempotency_key)
         if existing is None:
@@ -383,7 +387,7 @@ def add_stamps(
             # Queued inside the transaction; the email goes out only after the commit.
             loyalty_notifications.reward_ready(card.id)
         _touch(card, now)
-        return add_ledger_row(
+        row = add_ledger_row(
             card,
             TransactionType.STAMP,
             stamps_delta=count,
@@ -393,6 +397,9 @@ def add_stamps(
             note=note,
             now=now,
         )
+        # Not a column: tells the webhook events that this row completed rewards.
+        row.completed_rewards = rewards
+        return row
 
     return _run(card, idempotency_key, apply)
 

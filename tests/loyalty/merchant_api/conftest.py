@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from loyalty.merchant_api.keys import create_api_key
-from loyalty.services.programs import create_program
 from loyalty.models import ProgramKind
+from loyalty.services.programs import create_program
 
 
 def bearer(key: str, **extra: str) -> dict[str, str]:

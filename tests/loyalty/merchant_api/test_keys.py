@@ -30,12 +30,15 @@ def test_cli_prints_the_key_alone_on_its_last_line_and_stores_only_its_hash(
     )
     assert result.exit_code == 0, result.output
     key = result.output.strip().splitlines()[-1]
-    assert key.startswith("lk_") and " " not in key and len(key) > 40
+    assert key.startswith("lk_")
+    assert " " not in key
+    assert len(key) > 40
     row = session.scalar(select(ApiKey).where(ApiKey.name == "Till 1"))
     assert row.store_id == dummy_store.id
     assert row.key_hash == hash_key(key)
     stored = " ".join(str(v) for v in (row.prefix, row.key_hash, row.scopes, row.name))
-    assert key not in stored and key.split("_")[-1] not in stored
+    assert key not in stored
+    assert key.split("_")[-1] not in stored
     assert row.last_used_at is None
     answer = client.get(f"/api/v1/merchant/cards/{card.card_number}", headers=bearer(key))
     assert answer.status_code == 200
@@ -47,7 +50,8 @@ def test_cli_refuses_unknown_merchant_and_scope(runner, session, dummy_merchant)
     bad = runner.invoke(
         args=["merchants", "api-key", "create", "--merchant", "nope", "--name", "x"]
     )
-    assert bad.exit_code != 0 and "nope" in bad.output
+    assert bad.exit_code != 0
+    assert "nope" in bad.output
     scope = runner.invoke(
         args=[
             "merchants",
@@ -61,7 +65,8 @@ def test_cli_refuses_unknown_merchant_and_scope(runner, session, dummy_merchant)
             "cards:read,admin",
         ]
     )
-    assert scope.exit_code != 0 and "admin" in scope.output
+    assert scope.exit_code != 0
+    assert "admin" in scope.output
 
 
 @pytest.mark.parametrize(

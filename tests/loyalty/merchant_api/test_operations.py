@@ -10,7 +10,7 @@ import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import func, select
 
-from loyalty.models import LoyaltyTransaction, TransactionType
+from loyalty.models import LoyaltyTransaction
 from loyalty.services.programs import get_settings
 from platform_core import db as dbmod
 from tests.loyalty.merchant_api.conftest import bearer
