@@ -205,9 +205,7 @@ def test_an_endpoint_failing_for_24_hours_is_disabled_and_its_merchant_emailed(
     assert endpoint.disabled_at is not None
     delivery = latest_delivery(session)
     assert delivery.status == DeliveryStatus.FAILED
-    email = session.scalar(
-        select(EmailLog).where(EmailLog.code == "webhook_endpoint_disabled")
-    )
+    email = session.scalar(select(EmailLog).where(EmailLog.code == "webhook_endpoint_disabled"))
     assert email is not None
     assert email.recipient == dummy_merchant.contact_email
     # Disabled: new events are not even written for it, nothing more is sent.
