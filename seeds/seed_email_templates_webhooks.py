@@ -45,11 +45,11 @@ _TEXT = {
         "subject": "Webhook-Endpunkt desaktivéiert: {{ endpoint_url }}",
         "heading": "E Webhook-Endpunkt gouf desaktivéiert",
         "hello": "Moien,",
-        "body": "24 Stonnen laang ass all Zoustellung un {{ endpoint_url }} feelgeschloen. Mir "
-        "hunn den Endpunkt den {{ disabled_at }} desaktivéiert a behalen seng net "
-        "zougestallt Evenementer.",
+        "body": "24 Stonne laang ass all Zoustellung un {{ endpoint_url }} feelgeschloen. Mir "
+        "hunn den Endpunkt den {{ disabled_at }} desaktivéiert a behale seng net "
+        "zougestallten Evenementer.",
         "action": "Soubal Äre Server erëm äntwert, aktivéiert den Endpunkt ënner "
-        "Integratiounen → Webhooks an der Treiekonsol: Déi waarden Evenementer ginn dann an "
+        "Integratiounen → Webhooks an der Treiekonsol: Déi waardend Evenementer ginn dann an "
         "der Rei verschéckt.",
         "footer": "Dëse Message gouf automatesch vun der Treieplattform verschéckt.",
     },
