@@ -351,3 +351,23 @@ def test_cli_adds_an_endpoint_and_prints_the_secret_last(runner, session, dummy_
     )
     assert unknown.exit_code != 0
     assert "points.stolen" in unknown.output
+
+
+def test_the_disabled_endpoint_email_is_sent_in_the_merchants_language(
+    client, session, receiver, api_key, card, dummy_merchant
+):
+    from messaging import providers
+    from messaging.rendering import compiled_templates
+    from seeds.seed_email_templates_core import upsert_templates
+    from seeds.seed_email_templates_webhooks import webhook_templates
+
+    compiled_templates.clear()
+    upsert_templates(webhook_templates())
+    providers.clear_outbox()
+    receiver.behaviour = lambda body: (500, 0)
+    earn(client, api_key, card.card_number, 5)
+    deliver_due(now=utcnow() + timedelta(hours=24, minutes=1))
+    sent = [m for m in providers.outbox if m["To"] == dummy_merchant.contact_email]
+    assert len(sent) == 1
+    assert sent[0]["Subject"].startswith("Point de terminaison webhook désactivé")  # fr merchant
+    assert receiver.url in sent[0].get_body(("plain",)).get_content()
