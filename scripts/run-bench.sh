@@ -24,3 +24,8 @@ echo "== load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "== Email sending (bench/email_send.py)"
 $BIN/python bench/email_send.py
+echo
+echo "== load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "== Merchant API and webhooks (bench/merchant_api.py)"
+$BIN/python bench/merchant_api.py
