@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, Response, request
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from loyalty.errors import LoyaltyError
@@ -36,6 +37,9 @@ csrf.exempt(bp)
 merchant_api_limit(bp)
 
 Answer = tuple[int, dict[str, Any]]
+#: Bounds of numbers in requests: far above any till's needs, far below the columns' limits.
+MAX_COUNT = 1_000_000
+MAX_AMOUNT = Decimal("100000")
 
 
 def _json_response(status: int, body: str, **headers: str) -> Response:
@@ -52,6 +56,13 @@ def _refused(error: LoyaltyError) -> Response:
     dbmod.rollback()
     headers = {"WWW-Authenticate": "Bearer"} if error.code == "unauthorized" else {}
     return error_response(error, **headers)
+
+
+@bp.errorhandler(DataError)
+def _out_of_range(exc: DataError) -> Response:
+    # A value the database refuses (a balance beyond its integer range): the client's input.
+    dbmod.rollback()
+    return error_response(errors.invalid_field("amount"))
 
 
 @bp.errorhandler(429)
@@ -106,7 +117,7 @@ def _int_field(payload: dict[str, Any], name: str, *, required: bool = True) -> 
     value = payload.get(name)
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_COUNT:
         raise errors.invalid_field(name)
     return value
 
@@ -130,7 +141,7 @@ def _amount(payload: dict[str, Any]) -> Decimal | None:
         amount = Decimal(str(value))
     except InvalidOperation:
         raise errors.invalid_field("amount") from None
-    if not amount.is_finite() or amount.as_tuple().exponent < -2 or amount > Decimal("99999999"):
+    if not amount.is_finite() or amount.as_tuple().exponent < -2 or amount > MAX_AMOUNT:
         raise errors.invalid_field("amount")
     return amount
 

@@ -40,6 +40,7 @@ USER_AGENT = "loyalty-platform-webhooks/1"
 
 @dataclass(frozen=True)
 class Outcome:
+    delivery_id: int
     #: ``delivered``, ``retry``, ``failed`` or ``skipped`` (not claimable now).
     result: str
     response_code: int | None = None
@@ -147,7 +148,7 @@ def attempt_delivery(
     """
     moment = now or utcnow()
     if not _claim(delivery_id, moment, force=force):
-        return Outcome("skipped")
+        return Outcome(delivery_id, "skipped")
     delivery = db.session.get(WebhookDelivery, delivery_id)
     endpoint, event = delivery.endpoint, delivery.event
     code: int | None = None
@@ -175,7 +176,7 @@ def attempt_delivery(
         db.session.flush()
         following = next_in_chain(delivery)
         dbmod.commit()
-        return Outcome("delivered", code, following)
+        return Outcome(delivery_id, "delivered", code, following)
     delivery.last_error = error
     endpoint.failing_since = _aware(endpoint.failing_since) or moment
     result = "retry"
@@ -192,7 +193,7 @@ def attempt_delivery(
     following = next_in_chain(delivery) if result == "failed" else None
     dbmod.commit()
     log.info("webhook delivery %s failed (%s): %s", delivery_id, result, error)
-    return Outcome(result, code, following)
+    return Outcome(delivery_id, result, code, following)
 
 
 def deliver_chain(

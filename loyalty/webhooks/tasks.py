@@ -40,10 +40,10 @@ def _deliver(delivery_id: int, *, force: bool) -> None:
 
     for outcome in deliver_chain(delivery_id, force=force):
         if outcome.result == "retry" and not huey.immediate:
-            row = db.session.get(WebhookDelivery, delivery_id)
+            row = db.session.get(WebhookDelivery, outcome.delivery_id)
             if row is not None:
                 deliver_webhook_task.schedule(
-                    (delivery_id,), delay=retry_delay(row.attempts).total_seconds()
+                    (outcome.delivery_id,), delay=retry_delay(row.attempts).total_seconds()
                 )
 
 
