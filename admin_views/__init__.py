@@ -21,11 +21,12 @@ def register_admin(app: Flask) -> Admin:
         theme=Bootstrap4Theme(base_template="admin/console_master.html", swatch="default"),
         translations_path=TRANSLATIONS_DIR,
     )
-    from admin_views import loyalty, messaging, task_runs, tenancy, wallet
+    from admin_views import integrations, loyalty, messaging, task_runs, tenancy, wallet
 
     tenancy.add_views(admin)
     loyalty.add_views(admin)
     messaging.add_views(admin)
+    integrations.add_views(admin)
     task_runs.add_views(admin)
     wallet.add_views(admin)
     admin.init_app(app)

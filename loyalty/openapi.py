@@ -178,7 +178,13 @@ _LANG = {
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document (a fresh copy: callers may change it)."""
-    return copy.deepcopy(_DOCUMENT)
+    from loyalty.merchant_api import openapi as merchant
+
+    document = copy.deepcopy(_DOCUMENT)
+    document["paths"].update(copy.deepcopy(merchant.PATHS))
+    document["components"]["schemas"].update(copy.deepcopy(merchant.SCHEMAS))
+    document["components"]["securitySchemes"] = copy.deepcopy(merchant.SECURITY_SCHEMES)
+    return document
 
 
 _DOCUMENT: dict[str, Any] = {

@@ -8,7 +8,9 @@ from flask import Flask
 def register_loyalty_views(app: Flask) -> None:
     """Register the public pages (enrollment, card page) and the public JSON API."""
     from loyalty.api import bp as api_bp
+    from loyalty.merchant_api.views import bp as merchant_api_bp
     from loyalty.public_views import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(merchant_api_bp)

@@ -115,6 +115,20 @@ CATALOG: dict[str, TemplateSpec] = {
             ),
         ),
         TemplateSpec(
+            "webhook_endpoint_disabled",
+            _l("Webhook endpoint disabled"),
+            _l("Sent to a merchant when one of its webhook endpoints failed for 24 hours."),
+            (
+                _var("merchant_name", _l("The merchant's trading name"), "Boulangerie Kirchberg"),
+                _var(
+                    "endpoint_url",
+                    _l("The address of the disabled endpoint"),
+                    "https://shop.example.lu/hooks",
+                ),
+                _var("disabled_at", _l("When it was disabled, formatted"), "2 Dec 2026, 08:15"),
+            ),
+        ),
+        TemplateSpec(
             "loyalty_enrollment",
             _l("Loyalty: enrollment"),
             _l("Sent when a customer joins the loyalty program."),
@@ -155,7 +169,7 @@ CATALOG: dict[str, TemplateSpec] = {
     )
 }
 
-CORE_CODES = ("staff_invitation", "staff_password_reset")
+CORE_CODES = ("staff_invitation", "staff_password_reset", "webhook_endpoint_disabled")
 LOYALTY_CODES = (
     "loyalty_enrollment",
     "loyalty_welcome_bonus",

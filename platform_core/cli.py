@@ -161,7 +161,12 @@ def seed_command(name: str) -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_command)
-    for module in ("loyalty.cli", "loyalty.wallet.cli", "messaging.cli"):
+    for module in (
+        "loyalty.cli",
+        "loyalty.wallet.cli",
+        "loyalty.merchant_api.cli",
+        "messaging.cli",
+    ):
         try:
             mod = __import__(module, fromlist=["register_cli"])
         except ModuleNotFoundError as exc:

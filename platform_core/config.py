@@ -101,6 +101,17 @@ class Config:
     RATELIMIT_PROGRAM_INFO = env_str("RATELIMIT_PROGRAM_INFO", "30/minute")
     #: "Forgot your password?" requests, per client address and per email asked for.
     RATELIMIT_PASSWORD_RESET = env_str("RATELIMIT_PASSWORD_RESET", "5/hour")
+    #: Requests per API key to the merchant API (``/api/v1/merchant/``).
+    MERCHANT_API_RATELIMIT = env_str("MERCHANT_API_RATELIMIT", "600/minute")
+    #: Idempotency-Key answers are kept this many hours (never fewer than 24).
+    MERCHANT_API_IDEMPOTENCY_HOURS = env_int("MERCHANT_API_IDEMPOTENCY_HOURS", 48)
+    #: Webhooks may reach private, loopback and link-local addresses (development, tests;
+    #: production refuses them unless set).
+    WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", True)
+    #: Seconds a webhook endpoint has to answer.
+    WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10.0)
+    #: First retry delay of a failed webhook delivery; each next one is 4 times longer.
+    WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 5.0)
     #: How many reverse proxies in front of the app may set X-Forwarded-For.
     TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
@@ -179,6 +190,7 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     MAIL_BACKEND = env_str("MAIL_BACKEND", "smtp")
+    WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 
     def __init__(self) -> None:
         if not self.SECRET_KEY:
@@ -205,6 +217,8 @@ class TestConfig(Config):
     WALLET_RETRY_DELAYS = (0, 0, 0)
     PROGRAM_INFO_CACHE_SECONDS = 0
     SERVER_NAME = None
+    WEBHOOK_ALLOW_PRIVATE = True
+    WEBHOOK_TIMEOUT = 2.0
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -32,3 +32,5 @@ echo "== Email outbox under faults: Redis down, consumer killed (bench/outbox_fa
 $BIN/python bench/outbox_faults.py
 echo "== Points expiry at scale (bench/expiry.py)"
 $BIN/python bench/expiry.py
+echo "== Merchant API and webhooks (bench/merchant_api.py)"
+$BIN/python bench/merchant_api.py

@@ -16,9 +16,11 @@ def _demo() -> Iterable[str]:
 def _email_templates() -> Iterable[str]:
     from seeds.seed_email_templates_core import seed_email_templates_core
     from seeds.seed_email_templates_loyalty import seed_email_templates_loyalty
+    from seeds.seed_email_templates_webhooks import seed_email_templates_webhooks
 
     yield from seed_email_templates_core()
     yield from seed_email_templates_loyalty()
+    yield from seed_email_templates_webhooks()
 
 
 SEEDS: dict[str, Callable[[], Iterable[str]]] = {

@@ -15,6 +15,7 @@ from loyalty.services.cards import random_card_number
 from loyalty.services.ledger import check_store_access, credit_welcome_bonus
 from loyalty.services.programs import get_merchant_program
 from loyalty.wallet.service import mark_for_sync
+from loyalty.webhooks.events import emit_card_enrolled
 from platform_core.customers.models import Customer
 from platform_core.extensions import db
 from platform_core.models_base import utcnow
@@ -161,6 +162,7 @@ def enroll_customer(
     # The first sync also creates the program's class, which Google needs before the
     # customer can save the pass.
     mark_for_sync(card)
+    emit_card_enrolled(card, store_slug=store.slug, welcome_bonus=max(bonus, 0))
     with loyalty_notifications.batch():
         loyalty_notifications.enrollment(card.id)
         if bonus > 0:

@@ -25,6 +25,7 @@ from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType
 from loyalty.notifications import loyalty_notifications
 from loyalty.services.programs import check_void_pin, get_settings
 from loyalty.wallet.service import mark_for_sync
+from loyalty.webhooks.events import emit_for_transaction
 from platform_core.extensions import db
 from platform_core.models_base import utcnow
 from platform_core.staff.models import StaffRole, StaffUser
@@ -110,12 +111,15 @@ def _run(
         # anything, so a refusal leaves the session clean without a savepoint.
         row = operation(card)
         db.session.flush()
+        emit_for_transaction(row, card)
         mark_for_sync(card)
         return row
     try:
         with db.session.begin_nested():
             row = operation(card)
             db.session.flush()
+            # In the savepoint: a row refused by the unique key leaves no webhook event.
+            emit_for_transaction(row, card)
     except IntegrityError:
         existing = _find_by_key(card.id, idempotency_key)
         if existing is None:
@@ -384,7 +388,7 @@ def add_stamps(
             # Queued inside the transaction; the email goes out only after the commit.
             loyalty_notifications.reward_ready(card.id)
         _touch(card, now)
-        return add_ledger_row(
+        row = add_ledger_row(
             card,
             TransactionType.STAMP,
             stamps_delta=count,
@@ -394,6 +398,9 @@ def add_stamps(
             note=note,
             now=now,
         )
+        # Not a column: tells the webhook events that this row completed rewards.
+        row.completed_rewards = rewards
+        return row
 
     return _run(card, idempotency_key, apply)
 
@@ -483,12 +490,13 @@ def voidable_ids(
 def void_transaction(
     transaction: LoyaltyTransaction,
     *,
-    staff_user: StaffUser,
+    staff_user: StaffUser | None,
     store: Store | None = None,
     pin: str | None = None,
     reason: str = "",
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    integration: bool = False,
 ) -> LoyaltyTransaction:
     """Cancel ``transaction`` with a new VOID row that reverses its points and stamps.
 
@@ -499,17 +507,19 @@ def void_transaction(
     :param reason: why; kept as the void row's note.
     :param idempotency_key: the same key twice for a card returns the first row.
     :param now: the operation's time (default: now).
+    :param integration: made by the merchant's API key (no staff user); the caller has
+        checked the key's merchant and store, and ``store`` must be given.
     :raises LoyaltyError: ``voids_disabled``, ``void_window_passed``, ``pin_required``,
         ``pin_incorrect``, ``already_voided``, ``cannot_void_type``,
         ``void_would_go_negative``, ``reward_already_redeemed``, ``store_not_allowed``.
     """
-    if staff_user is None:
+    if staff_user is None and not (integration and store is not None):
         raise errors.staff_required()
     card = transaction.card
     store = store if store is not None else transaction.store
     if store is not None:
         _check_card_at_store(card, store, staff_user)
-    else:
+    elif staff_user is not None:
         _check_merchant_access(staff_user, card.merchant_id)
     if transaction.type in NOT_VOIDABLE:
         raise errors.cannot_void_type()

@@ -28,16 +28,18 @@ def test_first_run_creates_every_template_then_changes_nothing(runner: Any, sess
     assert _seed(runner) == [
         "core email templates: created 8, updated 0, unchanged 0, kept 0 edited",
         "loyalty email templates: created 20, updated 0, unchanged 0, kept 0 edited",
+        "webhook email templates: created 4, updated 0, unchanged 0, kept 0 edited",
     ]
     assert _seed(runner) == [
         "core email templates: created 0, updated 0, unchanged 8, kept 0 edited",
         "loyalty email templates: created 0, updated 0, unchanged 20, kept 0 edited",
+        "webhook email templates: created 0, updated 0, unchanged 4, kept 0 edited",
     ]
     rows = session.scalars(select(EmailTemplate)).all()
     assert {(r.code, r.locale) for r in rows} == {
         (code, locale) for code in (*CORE_CODES, *LOYALTY_CODES) for locale in LOCALES
     }
-    assert session.scalar(select(func.count()).select_from(EmailTemplate)) == 28
+    assert session.scalar(select(func.count()).select_from(EmailTemplate)) == 32
 
 
 def test_an_edited_template_is_kept(runner: Any, session: Any) -> None:

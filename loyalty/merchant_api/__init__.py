@@ -1,0 +1,1 @@
+"""The merchant integration API under ``/api/v1/merchant/``: API keys, idempotent POSTs."""

@@ -1,0 +1,1 @@
+"""Signed webhooks (Standard Webhooks): endpoints, the outbox, delivery in order per card."""
