@@ -23,7 +23,6 @@ from loyalty.services.verify import verify_ledger
 from loyalty.tasks import ProgramsFailed, expire_points_task, expiry_warnings_task
 from messaging.models import EmailLog, EmailStatus
 from messaging.providers import clear_outbox, outbox
-from messaging.rendering import compiled_templates
 from platform_core import db as dbmod
 from platform_core.models_base import utcnow
 from platform_core.task_runs.models import TaskRun, TaskRunStatus
@@ -33,7 +32,6 @@ from seeds.seed_email_templates_loyalty import loyalty_templates
 
 @pytest.fixture
 def templates(session: Any) -> None:
-    compiled_templates.clear()
     upsert_templates([*core_templates(), *loyalty_templates()])
     clear_outbox()
 

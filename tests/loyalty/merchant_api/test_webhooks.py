@@ -357,11 +357,9 @@ def test_the_disabled_endpoint_email_is_sent_in_the_merchants_language(
     client, session, receiver, api_key, card, dummy_merchant
 ):
     from messaging import providers
-    from messaging.rendering import compiled_templates
     from seeds.seed_email_templates_core import upsert_templates
     from seeds.seed_email_templates_webhooks import webhook_templates
 
-    compiled_templates.clear()
     upsert_templates(webhook_templates())
     providers.clear_outbox()
     receiver.behaviour = lambda body: (500, 0)
