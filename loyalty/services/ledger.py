@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from loyalty import errors
+from loyalty.services.amounts import check_amount
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType
 from loyalty.services.programs import check_void_pin, get_settings
 from loyalty.wallet.service import mark_for_sync
@@ -249,8 +250,7 @@ def earn_points(
         raise errors.amount_or_points()
     if amount is not None:
         amount = Decimal(amount)
-        if amount <= 0:
-            raise errors.invalid_amount()
+        check_amount(amount)
         points = points_for_amount(amount, program.points_per_euro)
         if points <= 0:
             raise errors.no_points_for_amount()
