@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from platform_core.config import INSTANCE_DIR, PROJECT_ROOT, Config, load_config
+from platform_core.errors import register_error_handlers
 from platform_core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -31,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None, config: Config | None = 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     _init_proxy(app)
+    register_error_handlers(app)  # before the blueprints: it bounds their <int:> converters
     _init_extensions(app)
     _register_blueprints(app)
     _register_admin(app)

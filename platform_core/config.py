@@ -103,6 +103,10 @@ class Config:
     #: How many reverse proxies in front of the app may set X-Forwarded-For.
     TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
+    #: Request bodies larger than this answer 413 (the largest legitimate one, an email
+    #: template of 100,000 characters, is well below).
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = env_str("BABEL_DEFAULT_TIMEZONE", "Europe/Luxembourg")
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
