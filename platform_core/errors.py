@@ -18,11 +18,11 @@ import math
 import time
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from jinja2 import TemplateNotFound
 from sqlalchemy.exc import DataError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from platform_core.i18n_lazy import _l
@@ -113,12 +113,21 @@ def register_error_handlers(app: Flask) -> None:
     """
     app.url_map.converters["int"] = BoundedIntegerConverter
     app.json = SafeJSONProvider(app)
+    app.before_request(_refuse_large_bodies)
     app.register_error_handler(HTTPException, handle_http_error)
     # Numbers the driver cannot bind, values a column cannot hold: the input was bad. A
     # view that lets one through is a bug to fix, but the visitor gets a 400, not a 500.
     app.register_error_handler(OverflowError, _unstorable_input)
     app.register_error_handler(DataError, _unstorable_input)
     app.register_error_handler(InternalServerError, _internal_error)
+
+
+def _refuse_large_bodies() -> None:
+    # Werkzeug refuses an oversized body only when something reads it; a view that answers
+    # without reading (an unknown store) would otherwise accept any upload.
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
 
 
 def is_api_request() -> bool:
@@ -161,9 +170,7 @@ def handle_http_error(exc: HTTPException) -> Any:
     """The error page or JSON error for ``exc`` (blueprints with handlers of their own
     delegate here)."""
     status = exc.code or 500
-    headers = {
-        name: value for name, value in exc.get_headers() if name.lower() != "content-type"
-    }
+    headers = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
     if exc.response is not None and status not in ERRORS:
         return exc.response  # a response made on purpose (redirect-like aborts)
     return error_response(status, headers=headers)
