@@ -160,11 +160,15 @@ _RATE_LIMITED = _json(
     headers={"Retry-After": {"$ref": "#/components/headers/RetryAfter"}},
 )
 
+#: The slug the document shows as an example (the API fuzz test creates that store).
+EXAMPLE_STORE_SLUG = "hoffmann-gare"
+
 _SLUG = {
     "name": "slug",
     "in": "path",
     "required": True,
     "schema": {"type": "string"},
+    "example": EXAMPLE_STORE_SLUG,
     "description": "The store's slug, as in /enroll/<slug>.",
 }
 _LANG = {
