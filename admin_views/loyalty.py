@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_admin import Admin, expose
-from flask_admin.helpers import is_form_submitted
 from flask_admin.contrib.sqla import filters
+from flask_admin.helpers import is_form_submitted
 from flask_babel import format_decimal
 from flask_login import current_user
 from markupsafe import Markup
@@ -265,6 +265,7 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
             ],
         ),
     }
+
     @property
     def can_create(self) -> bool:  # type: ignore[override]
         # A merchant has one settings row, made on first use: only platform admins create
@@ -322,9 +323,7 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
 
 def _typed_values(form: Any, ranges: dict[str, Any]) -> dict[str, Any]:
     # Fields that could not even be read already carry their own error.
-    return {
-        name: form[name].data for name in ranges if name in form and not form[name].errors
-    }
+    return {name: form[name].data for name in ranges if name in form and not form[name].errors}
 
 
 def _show_problems(form: Any, problems: dict[str, Any]) -> bool:

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from loyalty import errors
-from loyalty.services.amounts import check_amount
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType
+from loyalty.services.amounts import check_amount
 from loyalty.services.programs import check_void_pin, get_settings
 from loyalty.wallet.service import mark_for_sync
 from messaging.loyalty_notifications import loyalty_notifications

@@ -10,8 +10,8 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import and_, select
 from flask_babel import format_decimal
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
 from loyalty import bounds, errors

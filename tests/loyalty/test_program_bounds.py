@@ -22,7 +22,6 @@ from loyalty.services.programs import (
     program_problems,
     settings_problems,
 )
-from platform_core.extensions import db
 from tests.loyalty.console_world import World, build_world
 from tests.loyalty.test_console_programs import PROGRAMS, SETTINGS, _program_form, _settings_form
 
@@ -80,7 +79,10 @@ def test_points_per_euro_outside_the_range_is_refused(app_ctx, rate):
 
 def test_points_per_euro_edges_are_accepted(app_ctx):
     for rate in ("0", "0.01", "0.5", "1000", "999.99"):
-        assert program_problems(ProgramKind.POINTS, _valid_program(points_per_euro=Decimal(rate))) == {}
+        assert (
+            program_problems(ProgramKind.POINTS, _valid_program(points_per_euro=Decimal(rate)))
+            == {}
+        )
 
 
 def test_warning_must_be_shorter_than_the_expiry(app_ctx):
@@ -104,14 +106,13 @@ def test_check_program_and_settings_refuse_rows_edited_in_place(session, points_
     with pytest.raises(LoyaltyError) as exc, session.no_autoflush:
         check_program(points_program, points_program.merchant_id)
     assert exc.value.field == "points_per_euro"
+    points_program.points_per_euro = Decimal("1.00")
     settings = get_settings(points_program.merchant_id)
     settings.void_window_days = 366
     with pytest.raises(LoyaltyError) as exc:
         check_settings(settings)
     assert (exc.value.code, exc.value.field) == ("invalid_settings", "void_window_days")
-    assert settings_problems({"min_points_to_redeem": 1_000_001}).keys() == {
-        "min_points_to_redeem"
-    }
+    assert settings_problems({"min_points_to_redeem": 1_000_001}).keys() == {"min_points_to_redeem"}
     session.rollback()
 
 
@@ -136,7 +137,9 @@ def test_database_refuses_out_of_range_programs(session, points_program, column,
         )
 
 
-@pytest.mark.parametrize(("column", "value"), [("void_window_days", 366), ("min_points_to_redeem", -1)])
+@pytest.mark.parametrize(
+    ("column", "value"), [("void_window_days", 366), ("min_points_to_redeem", -1)]
+)
 def test_database_refuses_out_of_range_settings(session, dummy_merchant, column, value):
     settings = get_settings(dummy_merchant.id)
     session.flush()
@@ -151,9 +154,7 @@ def test_database_refuses_out_of_range_settings(session, dummy_merchant, column,
 # --- the console -------------------------------------------------------------------------
 def _field_error(html: str, field: str) -> str:
     """The error text Flask-Admin shows under ``field`` (empty when there is none)."""
-    match = re.search(
-        rf'name="{field}"[^>]*>(.*?)</div>\s*</div>', html, flags=re.S
-    )
+    match = re.search(rf'name="{field}"[^>]*>(.*?)</div>\s*</div>', html, flags=re.S)
     return re.sub(r"<[^>]+>", " ", match.group(1)) if match else ""
 
 
@@ -194,7 +195,6 @@ def test_console_message_is_localized(client, login_as, merchant_admin, world: W
         f"{PROGRAMS}edit/?id={world.program.id}&lang=de",
         data=_program_form(name="Kirchberg Rewards", kind="hybrid", points_expiry_days="5000"),
     )
-    assert "Gib en Wäert vun 1 bis 3.650 an." not in response.text  # not lb
     assert "1 bis 3.650" in _field_error(response.text, "points_expiry_days")
 
 
@@ -226,11 +226,14 @@ def test_console_refuses_out_of_range_settings(
     assert _field_error(response.text, field).strip()
     assert f'value="{typed}"' in response.text
     session.expire_all()
-    assert session.scalar(
-        select(MerchantLoyaltySettings.void_window_days).where(
-            MerchantLoyaltySettings.id == settings.id
+    assert (
+        session.scalar(
+            select(MerchantLoyaltySettings.void_window_days).where(
+                MerchantLoyaltySettings.id == settings.id
+            )
         )
-    ) == 30
+        == 30
+    )
 
 
 # --- amounts -----------------------------------------------------------------------------

@@ -27,7 +27,11 @@ ROLES = ("platform_admin", "merchant_admin", "store_staff")
 
 @pytest.fixture
 def world(
-    dummy_merchant, dummy_store, create_store, create_merchant, create_staff_user,
+    dummy_merchant,
+    dummy_store,
+    create_store,
+    create_merchant,
+    create_staff_user,
     create_store_domain,
 ) -> World:
     built = build_world(
