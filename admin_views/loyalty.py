@@ -30,7 +30,7 @@ from admin_views.loyalty_base import (
 )
 from admin_views.loyalty_cards import LoyaltyCardAdmin, LoyaltyTransactionAdmin
 from admin_views.terminal import TerminalView
-from admin_views.terminal_forms import TypedDecimalField
+from admin_views.terminal_forms import TypedDecimalField, WholeNumberField
 from loyalty.bounds import PROGRAM_BOUNDS, SETTINGS_BOUNDS
 from loyalty.errors import LoyaltyError
 from loyalty.models import (
@@ -148,7 +148,11 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
         "terms_url",
         "is_active",
     ]
-    form_overrides = {"kind": SelectField, "points_per_euro": TypedDecimalField}
+    form_overrides = {
+        "kind": SelectField,
+        "points_per_euro": TypedDecimalField,
+        **dict.fromkeys(PROGRAM_BOUNDS.keys() - {"points_per_euro"}, WholeNumberField),
+    }
     form_args = {
         "kind": {"label": _l("Kind"), "choices": kind_options, "coerce": ProgramKind},
         # The ranges of the numeric fields are the programs service's (validate_form).
@@ -255,6 +259,7 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
         "min_points_to_redeem",
         "cross_store_redemption",
     ]
+    form_overrides = dict.fromkeys(SETTINGS_BOUNDS, WholeNumberField)
     form_extra_fields = {
         "new_pin": PasswordField(
             _l("New void PIN"),

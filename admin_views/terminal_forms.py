@@ -20,7 +20,7 @@ from wtforms.widgets import TextInput
 
 from loyalty.errors import LoyaltyError
 from loyalty.forms import EnrollmentForm
-from loyalty.services.amounts import parse_amount, parse_decimal
+from loyalty.services.amounts import parse_amount, parse_decimal, parse_whole_number
 from platform_core.forms import BaseForm
 from platform_core.i18n_lazy import _l
 
@@ -77,10 +77,10 @@ class WholeNumberField(IntegerField):
             self.data = None
             return
         try:
-            self.data = int(valuelist[0].strip())
-        except ValueError:
+            self.data = parse_whole_number(str(valuelist[0]))
+        except LoyaltyError as exc:
             self.data = None
-            raise ValueError(str(_l("Enter a whole number."))) from None
+            raise ValueError(str(exc)) from None
 
 
 class LedgerForm(BaseForm):

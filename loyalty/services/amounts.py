@@ -18,6 +18,20 @@ from platform_core.i18n_lazy import _l
 
 # [0-9], not \d: \d also matches non-ASCII digits.
 _NUMBER = re.compile(r"(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)")
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+#: Longer than any count we store; keeps int() away from 100,000-digit strings.
+_MAX_DIGITS = 18
+
+
+def parse_whole_number(text: str) -> int:
+    """A count as typed (points, days, stamps): ASCII digits only, no ``1_000``.
+
+    :raises LoyaltyError: ``invalid_number``.
+    """
+    raw = (text or "").strip()
+    if not _WHOLE_NUMBER.fullmatch(raw) or len(raw.lstrip("-")) > _MAX_DIGITS:
+        raise LoyaltyError(_l("Enter a whole number."), "invalid_number")
+    return int(raw)
 
 
 def parse_decimal(text: str, *, places: int = 2, message: Any = None) -> Decimal:
@@ -29,7 +43,7 @@ def parse_decimal(text: str, *, places: int = 2, message: Any = None) -> Decimal
     :raises LoyaltyError: ``invalid_number`` (with ``message``) or ``too_many_places``.
     """
     raw = (text or "").strip()
-    if not _NUMBER.fullmatch(raw):
+    if not _NUMBER.fullmatch(raw) or len(raw) > _MAX_DIGITS + places + 1:
         raise LoyaltyError(
             message or _l("Enter a number using digits, such as 12.50 or 12,50."),
             "invalid_number",

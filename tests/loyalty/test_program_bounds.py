@@ -168,6 +168,9 @@ def _field_error(html: str, field: str) -> str:
         ("points_per_euro", "1.005"),
         ("points_per_euro", "1_000"),
         ("welcome_bonus_points", "100001"),
+        ("welcome_bonus_points", "1_000"),
+        ("stamps_target", "١٢"),
+        ("points_expiry_days", "9" * 5000),
         ("stamps_target", "101"),
         ("expiry_warning_days", "0"),
     ],
@@ -181,7 +184,7 @@ def test_console_refuses_out_of_range_program_next_to_the_field(
         data=_program_form(name="Kirchberg Rewards", kind="hybrid", **{field: typed}),
     )
     assert response.status_code == 200
-    assert _field_error(response.text, field).strip(), response.text
+    assert _field_error(response.text, field).strip()
     assert f'value="{typed}"' in response.text  # what was typed stays
     session.expire_all()
     program = session.get(LoyaltyProgram, world.program.id)
@@ -279,3 +282,29 @@ def test_parse_decimal_places(app_ctx):
     assert parse_decimal("0,125", places=3) == Decimal("0.125")
     with pytest.raises(LoyaltyError):
         parse_decimal("0,125", places=2)
+
+
+@pytest.mark.parametrize("typed", ["sNaN", "1_000", "12€", "١٢", "1e309", "Infinity"])
+def test_terminal_refuses_amounts_nobody_means(
+    client, login_as, store_staff, session, world: World, typed
+):
+    login_as(store_staff)
+    url = f"/admin/terminal/{world.store.id}/cards/{world.card.id}/earn/"
+    response = client.post(
+        url, data={"amount": typed, "points": "", "note": "", "idempotency_key": "k" * 32}
+    )
+    assert response.status_code == 400
+    assert "Enter the amount in digits, such as 12.50 or 12,50 (no € sign)." in response.text
+    assert f'value="{typed}"' in response.text
+
+
+def test_terminal_refuses_whole_numbers_with_underscores(
+    client, login_as, store_staff, world: World
+):
+    login_as(store_staff)
+    url = f"/admin/terminal/{world.store.id}/cards/{world.card.id}/earn/"
+    response = client.post(
+        url, data={"amount": "", "points": "1_000", "note": "", "idempotency_key": "k" * 32}
+    )
+    assert response.status_code == 400
+    assert "Enter a whole number." in response.text
