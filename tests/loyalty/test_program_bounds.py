@@ -154,8 +154,10 @@ def test_database_refuses_out_of_range_settings(session, dummy_merchant, column,
 # --- the console -------------------------------------------------------------------------
 def _field_error(html: str, field: str) -> str:
     """The error text Flask-Admin shows under ``field`` (empty when there is none)."""
-    match = re.search(rf'name="{field}"[^>]*>(.*?)</div>\s*</div>', html, flags=re.S)
-    return re.sub(r"<[^>]+>", " ", match.group(1)) if match else ""
+    match = re.search(
+        rf'name="{field}"[^>]*>\s*<div class="invalid-feedback">(.*?)</div>', html, flags=re.S
+    )
+    return re.sub(r"<[^>]+>", " ", match.group(1)).strip() if match else ""
 
 
 @pytest.mark.parametrize(
