@@ -67,6 +67,8 @@ _CLAMP_SETTINGS = [
 
 
 def _swap(table, drop, create):
+    # On SQLite, batch mode copies the table, drops the original and renames the copy: the
+    # cards referencing the programs allow that only with foreign keys off (migrations/env.py).
     with op.batch_alter_table(table, schema=None) as batch_op:
         for name in drop:
             batch_op.drop_constraint(op.f(f'ck_{table}_{name}'), type_='check')
