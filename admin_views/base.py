@@ -8,9 +8,11 @@ choices and ajax lookups. Another merchant's id answers 404.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 from flask import abort, has_request_context, redirect, request, url_for
+from flask.globals import _cv_app
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_babel.speaklater import LazyString
@@ -34,6 +36,10 @@ class AdminForm(BaseForm):
         for field in self:
             field.errors = [str(e) if isinstance(e, LazyString) else e for e in field.errors]
         return valid
+
+
+#: The last list page anyone can mean (a million pages of rows).
+MAX_LIST_PAGE = 1_000_000
 
 
 class ScopedOptions:
@@ -120,6 +126,20 @@ class SecureModelView(ModelView):
     @property
     def can_delete(self) -> bool:
         return self._can_write()
+
+    # --- bad input -------------------------------------------------------------------------
+    def _get_list_extra_args(self) -> Any:
+        args = super()._get_list_extra_args()
+        # page x page size becomes an OFFSET: a 20-digit page would overflow the driver.
+        if args.page is not None and not 0 <= args.page <= MAX_LIST_PAGE:
+            abort(404)
+        return args
+
+    # --- export ----------------------------------------------------------------------------
+    def _export_csv(self, return_url: Any) -> Any:
+        response = super()._export_csv(return_url)
+        response.response = _keeping_session(response.response)
+        return response
 
     # --- scoping ----------------------------------------------------------------------------
     def get_query(self) -> Any:
@@ -217,6 +237,26 @@ class SecureModelView(ModelView):
     def after_model_delete(self, model: Any) -> None:
         dbmod.run_after_commit()
         super().after_model_delete(model)
+
+
+def _keeping_session(rows: Iterator[Any]) -> Iterator[Any]:
+    """Keep the request's app context, and so its database session, until the last row.
+
+    The WSGI server reads a streamed export after the view has returned and the request has
+    ended; ending the app context would remove the session, and the rows' lazy loads (a
+    card's store) would then fail on detached objects, cutting the file after its header.
+    Pushing the same context once more defers that teardown until the stream is closed.
+    """
+    app_ctx = _cv_app.get()
+    app_ctx.push()
+
+    def stream() -> Iterator[Any]:
+        try:
+            yield from rows
+        finally:
+            app_ctx.pop()
+
+    return stream()
 
 
 def _query_model(query: Any) -> type | None:

@@ -10,11 +10,12 @@ from typing import Any
 
 from flask_admin import Admin, expose
 from flask_admin.contrib.sqla import filters
+from flask_admin.helpers import is_form_submitted
 from flask_babel import format_decimal
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import PasswordField, SelectField, ValidationError
-from wtforms.validators import URL, NumberRange, Optional, Regexp
+from wtforms.validators import URL, Optional, Regexp
 
 from admin_views.base import ScopedOptions
 from admin_views.loyalty_base import (
@@ -29,6 +30,8 @@ from admin_views.loyalty_base import (
 )
 from admin_views.loyalty_cards import LoyaltyCardAdmin, LoyaltyTransactionAdmin
 from admin_views.terminal import TerminalView
+from admin_views.terminal_forms import TypedDecimalField, WholeNumberField
+from loyalty.bounds import PROGRAM_BOUNDS, SETTINGS_BOUNDS
 from loyalty.errors import LoyaltyError
 from loyalty.models import (
     LoyaltyCard,
@@ -46,6 +49,12 @@ from platform_core.tenancy.models import Merchant
 
 
 # --- programs ----------------------------------------------------------------------------
+def _point_value_in_range(form: Any, field: Any) -> None:
+    # TypedDecimalField refused NaN, signs and exponents already; what is left is the range.
+    if field.data is not None and not 0 <= field.data <= 1000:
+        raise ValidationError(str(_l("Enter a value from 0 to 1,000 €.")))
+
+
 class LoyaltyProgramAdmin(LoyaltyModelView):
     write_roles = ADMINS
     can_delete = False  # cards point at their program: deactivate it instead
@@ -152,34 +161,18 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
         "terms_url",
         "is_active",
     ]
-    form_overrides = {"kind": SelectField}
+    form_overrides = {
+        "kind": SelectField,
+        "points_per_euro": TypedDecimalField,
+        "point_value": TypedDecimalField,
+        **dict.fromkeys(PROGRAM_BOUNDS.keys() - {"points_per_euro"}, WholeNumberField),
+    }
     form_args = {
         "kind": {"label": _l("Kind"), "choices": kind_options, "coerce": ProgramKind},
-        "points_per_euro": {
-            "validators": [NumberRange(min=0, message=_l("Points per euro cannot be negative."))]
-        },
-        "welcome_bonus_points": {
-            "validators": [NumberRange(min=0, message=_l("The welcome bonus cannot be negative."))]
-        },
-        "point_value": {
-            "places": 4,
-            "validators": [
-                Optional(),
-                NumberRange(min=0, max=1000, message=_l("Enter a value from 0 to 1,000 €.")),
-            ],
-        },
-        "stamps_target": {
-            "validators": [
-                Optional(),
-                NumberRange(min=1, message=_l("At least one stamp is needed.")),
-            ]
-        },
-        "points_expiry_days": {
-            "validators": [Optional(), NumberRange(min=1, message=_l("Enter at least one day."))]
-        },
-        "expiry_warning_days": {
-            "validators": [NumberRange(min=0, message=_l("The warning cannot be negative."))]
-        },
+        # The ranges of the numeric fields are the programs service's (validate_form).
+        "stamps_target": {"validators": [Optional()]},
+        "points_expiry_days": {"validators": [Optional()]},
+        "point_value": {"places": 4, "validators": [Optional(), _point_value_in_range]},
         "brand_color": {
             "validators": [Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Enter a colour as #rrggbb."))]
         },
@@ -202,6 +195,14 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
 
     def edit_form(self, obj: Any = None) -> Any:
         return without_merchant_field(super().edit_form(obj))
+
+    def validate_form(self, form: Any) -> bool:
+        valid = super().validate_form(form)
+        if not is_form_submitted():
+            return valid
+        kind = form.kind.data if "kind" in form else None
+        problems = program_services.program_problems(kind, _typed_values(form, PROGRAM_BOUNDS))
+        return _show_problems(form, problems) and valid
 
     def on_model_change(self, form: Any, model: LoyaltyProgram, is_created: bool) -> None:
         merchant_id = target_merchant_id(model)
@@ -276,6 +277,7 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
         "min_points_to_redeem",
         "cross_store_redemption",
     ]
+    form_overrides = dict.fromkeys(SETTINGS_BOUNDS, WholeNumberField)
     form_extra_fields = {
         "new_pin": PasswordField(
             _l("New void PIN"),
@@ -285,14 +287,6 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
                 Regexp(r"^\d{4,8}$", message=_l("The PIN must be 4 to 8 digits.")),
             ],
         ),
-    }
-    form_args = {
-        "void_window_days": {
-            "validators": [NumberRange(min=0, message=_l("The void window cannot be negative."))]
-        },
-        "min_points_to_redeem": {
-            "validators": [NumberRange(min=0, message=_l("The minimum cannot be negative."))]
-        },
     }
 
     @property
@@ -319,6 +313,13 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
             del form["merchant"]
         return form
 
+    def validate_form(self, form: Any) -> bool:
+        valid = super().validate_form(form)
+        if not is_form_submitted():
+            return valid
+        problems = program_services.settings_problems(_typed_values(form, SETTINGS_BOUNDS))
+        return _show_problems(form, problems) and valid
+
     def on_model_change(self, form: Any, model: MerchantLoyaltySettings, is_created: bool) -> None:
         if is_created:
             try:
@@ -336,6 +337,18 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
             program_services.check_settings(model)
         except LoyaltyError as exc:
             raise ValidationError(str(exc)) from exc
+
+
+def _typed_values(form: Any, ranges: dict[str, Any]) -> dict[str, Any]:
+    # Fields that could not even be read already carry their own error.
+    return {name: form[name].data for name in ranges if name in form and not form[name].errors}
+
+
+def _show_problems(form: Any, problems: dict[str, Any]) -> bool:
+    """Put the service's refusals next to their fields (the typed input stays)."""
+    for name, message in problems.items():
+        form[name].errors = [*form[name].errors, str(message)]
+    return not problems
 
 
 def add_views(admin: Admin) -> None:

@@ -4,7 +4,7 @@ when the form is first shown) so that a double submit records the operation once
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from wtforms import (
@@ -18,7 +18,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import TextInput
 
+from loyalty.errors import LoyaltyError
 from loyalty.forms import EnrollmentForm
+from loyalty.services.amounts import parse_amount, parse_decimal, parse_whole_number
 from platform_core.forms import BaseForm
 from platform_core.i18n_lazy import _l
 
@@ -27,8 +29,9 @@ def new_key() -> str:
     return uuid.uuid4().hex
 
 
-class EuroField(DecimalField):
-    """An amount in euros; a decimal comma ("12,50", as typed in Luxembourg) is accepted.
+class TypedDecimalField(DecimalField):
+    """A decimal as people type it: "12,50" and "12.50" both work (see
+    :func:`loyalty.services.amounts.parse_decimal`); the refusal is a sentence of ours.
 
     A text input: a browser's number input would refuse the comma in some locales.
     """
@@ -36,16 +39,29 @@ class EuroField(DecimalField):
     widget = TextInput()
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist or not valuelist[0].strip():
+        if not valuelist or not str(valuelist[0]).strip():
             self.data = None
             return
-        raw = valuelist[0].strip().replace("\u00a0", "").replace(" ", "").replace("€", "")
-        raw = raw.replace(",", ".")
         try:
-            self.data = Decimal(raw).quantize(Decimal("0.01"))
-        except (InvalidOperation, ValueError):
+            self.data = self.parse(str(valuelist[0]))
+        except LoyaltyError as exc:
             self.data = None
-            raise ValueError(str(_l("Enter an amount such as 12.50."))) from None
+            raise ValueError(str(exc)) from None
+
+    def parse(self, text: str) -> Decimal:
+        return parse_decimal(text, places=self.places if self.places is not None else 2)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "" if self.data is None else str(self.data)
+
+
+class EuroField(TypedDecimalField):
+    """An amount in euros (:func:`loyalty.services.amounts.parse_amount`)."""
+
+    def parse(self, text: str) -> Decimal:
+        return parse_amount(text)
 
     def _value(self) -> str:
         if self.raw_data:
@@ -61,10 +77,10 @@ class WholeNumberField(IntegerField):
             self.data = None
             return
         try:
-            self.data = int(valuelist[0].strip())
-        except ValueError:
+            self.data = parse_whole_number(str(valuelist[0]))
+        except LoyaltyError as exc:
             self.data = None
-            raise ValueError(str(_l("Enter a whole number."))) from None
+            raise ValueError(str(exc)) from None
 
 
 #: The idempotency key of every ledger form: a missing or mangled one means a stale page.

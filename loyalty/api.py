@@ -19,10 +19,11 @@ from loyalty.errors import LoyaltyError
 from loyalty.forms import api_errors, form_from_json
 from loyalty.models import LoyaltyProgram
 from loyalty.openapi import openapi_document
-from loyalty.public_limits import enroll_limit, program_info_limit, retry_after_seconds
+from loyalty.public_limits import enroll_limit, program_info_limit
 from loyalty.services.enrollment import enroll_customer
 from loyalty.services.programs import get_merchant_program
 from platform_core import db as dbmod
+from platform_core import errors as platform_errors
 from platform_core.extensions import csrf
 from platform_core.i18n_lazy import _
 from platform_core.tenancy.models import Store
@@ -44,20 +45,11 @@ def error_response(
     return jsonify(error={"code": code, "message": message}), status, headers
 
 
-@bp.errorhandler(429)
-def _too_many_requests(exc: Exception) -> ResponseReturnValue:
-    return error_response(
-        429,
-        "rate_limited",
-        _("Too many requests. Please wait a minute and try again."),
-        **{"Retry-After": str(retry_after_seconds())},
-    )
-
-
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
-    # JSON for every error of the API (405, 415, ...), never an HTML page.
-    return error_response(exc.code or 500, "http_error", exc.description or exc.name)
+    # JSON for every error of the API (404, 405, 413, 415, 429, ...), never an HTML page:
+    # the platform's handler answers it, with the same shape as the refusals below.
+    return platform_errors.handle_http_error(exc)
 
 
 @bp.route("/ping")

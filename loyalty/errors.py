@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import format_decimal
+
 from platform_core.i18n_lazy import _l
 
 
@@ -16,12 +18,15 @@ class LoyaltyError(Exception):
 
     :param message: a lazy translated string (``_l``) shown to the user.
     :param code: a stable machine code such as ``insufficient_points``.
+    :param field: the input field concerned, if any.
     """
 
-    def __init__(self, message: Any, code: str) -> None:
+    def __init__(self, message: Any, code: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        #: The input field the refusal is about, when there is one (forms show it there).
+        self.field = field
 
     def __str__(self) -> str:
         return str(self.message)
@@ -54,8 +59,12 @@ def program_already_active() -> LoyaltyError:
     )
 
 
-def invalid_program(message: Any) -> LoyaltyError:
-    return LoyaltyError(message, "invalid_program")
+def invalid_program(message: Any, field: str | None = None) -> LoyaltyError:
+    return LoyaltyError(message, "invalid_program", field)
+
+
+def invalid_settings(message: Any, field: str | None = None) -> LoyaltyError:
+    return LoyaltyError(message, "invalid_settings", field)
 
 
 def self_enrollment_disabled() -> LoyaltyError:
@@ -122,6 +131,13 @@ def amount_or_points() -> LoyaltyError:
 
 def invalid_amount() -> LoyaltyError:
     return LoyaltyError(_l("The purchase amount must be more than zero."), "invalid_amount")
+
+
+def amount_too_large(maximum: Any) -> LoyaltyError:
+    return LoyaltyError(
+        _l("One purchase can be at most %(maximum)s €.", maximum=format_decimal(maximum)),
+        "invalid_amount",
+    )
 
 
 def invalid_points() -> LoyaltyError:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from loyalty import bounds
 from platform_core.customers.models import Customer
 from platform_core.extensions import Model, db
 from platform_core.i18n_lazy import _l
@@ -102,15 +103,30 @@ class LoyaltyProgram(TimestampMixin, Model):
             sqlite_where=db.text("is_active"),
             postgresql_where=db.text("is_active"),
         ),
-        CheckConstraint("points_per_euro >= 0", name="points_per_euro_not_negative"),
-        CheckConstraint("welcome_bonus_points >= 0", name="welcome_bonus_not_negative"),
+        # The documented ranges (loyalty/bounds.py), also enforced by the programs service.
         CheckConstraint(
-            "stamps_target IS NULL OR stamps_target > 0", name="stamps_target_positive"
+            bounds.POINTS_PER_EURO.check_sql("points_per_euro"), name="points_per_euro_in_range"
         ),
         CheckConstraint(
-            "points_expiry_days IS NULL OR points_expiry_days > 0", name="expiry_days_positive"
+            bounds.WELCOME_BONUS_POINTS.check_sql("welcome_bonus_points"),
+            name="welcome_bonus_in_range",
         ),
-        CheckConstraint("expiry_warning_days >= 0", name="warning_days_not_negative"),
+        CheckConstraint(
+            bounds.STAMPS_TARGET.check_sql("stamps_target", nullable=True),
+            name="stamps_target_in_range",
+        ),
+        CheckConstraint(
+            bounds.POINTS_EXPIRY_DAYS.check_sql("points_expiry_days", nullable=True),
+            name="expiry_days_in_range",
+        ),
+        CheckConstraint(
+            bounds.EXPIRY_WARNING_DAYS.check_sql("expiry_warning_days"),
+            name="warning_days_in_range",
+        ),
+        CheckConstraint(
+            "points_expiry_days IS NULL OR expiry_warning_days < points_expiry_days",
+            name="warning_shorter_than_expiry",
+        ),
         CheckConstraint(
             "point_value IS NULL OR (point_value >= 0 AND point_value <= 1000)",
             name="point_value_in_range",
@@ -164,8 +180,13 @@ class MerchantLoyaltySettings(TimestampMixin, Model):
 
     __tablename__ = "merchant_loyalty_settings"
     __table_args__ = (
-        CheckConstraint("void_window_days >= 0", name="void_window_not_negative"),
-        CheckConstraint("min_points_to_redeem >= 0", name="min_redeem_not_negative"),
+        CheckConstraint(
+            bounds.VOID_WINDOW_DAYS.check_sql("void_window_days"), name="void_window_in_range"
+        ),
+        CheckConstraint(
+            bounds.MIN_POINTS_TO_REDEEM.check_sql("min_points_to_redeem"),
+            name="min_redeem_in_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

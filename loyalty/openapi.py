@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from loyalty import bounds
+
 _ERROR = {
     "type": "object",
     "required": ["error"],
@@ -48,19 +50,27 @@ _PROGRAM = {
         "description": {"type": "string"},
         "points_per_euro": {
             "type": ["number", "null"],
-            "minimum": 0,
-            "description": "Points per euro spent; null for stamps-only programs.",
+            "minimum": float(bounds.POINTS_PER_EURO.minimum),
+            "maximum": float(bounds.POINTS_PER_EURO.maximum),
+            "description": "Points per euro spent (two decimal places); null for stamps-only "
+            "programs.",
         },
-        "welcome_bonus_points": {"type": "integer", "minimum": 0},
+        "welcome_bonus_points": {
+            "type": "integer",
+            "minimum": bounds.WELCOME_BONUS_POINTS.minimum,
+            "maximum": bounds.WELCOME_BONUS_POINTS.maximum,
+        },
         "stamps_target": {
             "type": ["integer", "null"],
-            "minimum": 1,
+            "minimum": bounds.STAMPS_TARGET.minimum,
+            "maximum": bounds.STAMPS_TARGET.maximum,
             "description": "Stamps needed for a reward; null for points-only programs.",
         },
         "stamps_reward": {"type": ["string", "null"]},
         "points_expiry_days": {
             "type": ["integer", "null"],
-            "minimum": 1,
+            "minimum": bounds.POINTS_EXPIRY_DAYS.minimum,
+            "maximum": bounds.POINTS_EXPIRY_DAYS.maximum,
             "description": "Days without activity after which points expire; null = never.",
         },
         "logo_url": {"type": ["string", "null"]},
@@ -160,11 +170,15 @@ _RATE_LIMITED = _json(
     headers={"Retry-After": {"$ref": "#/components/headers/RetryAfter"}},
 )
 
+#: The slug the document shows as an example (the API fuzz test creates that store).
+EXAMPLE_STORE_SLUG = "hoffmann-gare"
+
 _SLUG = {
     "name": "slug",
     "in": "path",
     "required": True,
     "schema": {"type": "string"},
+    "example": EXAMPLE_STORE_SLUG,
     "description": "The store's slug, as in /enroll/<slug>.",
 }
 _LANG = {
@@ -243,13 +257,16 @@ _DOCUMENT: dict[str, Any] = {
                         "Accepted without details: the address may already "
                         "have a card, which was sent to it by email.",
                     ),
-                    "400": _json("Error", "The body is not a JSON object."),
+                    "400": _json(
+                        "Error", "The body is not a JSON object, or not JSON (`invalid_json`)."
+                    ),
                     "403": _json(
                         "Error",
                         "The merchant has switched off online "
                         "enrollment (`self_enrollment_disabled`).",
                     ),
                     "404": _json("Error", "Unknown store or no active program."),
+                    "413": _json("Error", "The body is larger than 1 MB (`payload_too_large`)."),
                     "415": _json("Error", "The body is not sent as application/json."),
                     "422": _json(
                         "ValidationErrors", "Invalid fields, with localized messages per field."

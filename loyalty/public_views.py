@@ -76,12 +76,26 @@ def _store_not_found() -> tuple[str, int]:
 
 @bp.errorhandler(429)
 def _too_many_requests(exc: Exception) -> ResponseReturnValue:
+    headers = {"Retry-After": str(retry_after_seconds())}
+    store = None
+    if request.method == "POST" and request.endpoint == "loyalty_public.enroll":
+        store = get_store_by_slug((request.view_args or {}).get("slug", ""))
+    if store is not None:
+        # Refused before the view ran: show the form again with what was typed.
+        html, status = enrollment_page(
+            store,
+            refused=_(
+                "You have tried too often in a short time. Your details are still here: "
+                "please wait a minute and send the form again."
+            ),
+        )
+        return html, status, headers
     html, status = message_page(
         _("Too many attempts"),
         _("You have tried too often in a short time. Please wait a minute and try again."),
         429,
     )
-    return html, status, {"Retry-After": str(retry_after_seconds())}
+    return html, status, headers
 
 
 @bp.route("/")
@@ -102,10 +116,13 @@ def enroll(slug: str) -> ResponseReturnValue:
     return enrollment_page(store)
 
 
-def enrollment_page(store: Store) -> ResponseReturnValue:
+def enrollment_page(store: Store, refused: str | None = None) -> ResponseReturnValue:
     """The enrollment form of ``store``'s merchant's active program (GET shows, POST joins).
 
     Also answers ``GET /`` on a host listed in StoreDomain (:func:`store_home`).
+
+    :param refused: the rate limit refused this POST: show the posted form again with this
+        message (status 429), without enrolling.
     """
     # Merchant, program and settings with one query.
     setup = get_merchant_program(store.merchant_id)
@@ -141,7 +158,9 @@ def enrollment_page(store: Store) -> ResponseReturnValue:
     form = EnrollmentForm(preferred_locale=current_locale_code())
     form_error = None
     status = 200
-    if form.validate_on_submit():
+    if refused is not None:
+        form_error, status = refused, 429
+    elif form.validate_on_submit():
         try:
             result = enroll_customer(store, form.to_enrollment_data(), source="web")
             dbmod.commit()

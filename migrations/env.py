@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 from alembic import context
 from flask import current_app
@@ -45,10 +46,30 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    with db.engine.connect() as connection:
+    with db.engine.connect() as connection, _sqlite_foreign_keys_off(connection):
         context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(connection):
+    """SQLite's batch mode (copy, drop, rename) cannot drop a table other rows reference while
+    foreign keys are on, and the pragma is ignored inside a transaction: set it on the raw
+    connection before Alembic begins, check every reference afterwards, and turn it back on
+    before the connection returns to the pool."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

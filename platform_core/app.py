@@ -10,6 +10,7 @@ from werkzeug.exceptions import InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from platform_core.config import INSTANCE_DIR, PROJECT_ROOT, Config, load_config
+from platform_core.errors import register_error_handlers
 from platform_core.extensions import babel, csrf, db, limiter, login_manager, migrate
 from platform_core.logging_setup import configure_logging, current_request_id, init_request_ids
 
@@ -35,6 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None, config: Config | None = 
     _init_templates(app)
     _init_proxy(app)
     init_request_ids(app)
+    register_error_handlers(app)  # before the blueprints: it bounds their <int:> converters
     _init_extensions(app)
     _register_ports(app)
     _register_blueprints(app)

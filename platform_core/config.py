@@ -118,6 +118,9 @@ class Config:
     #: ``text`` (people) or ``json`` (one JSON object per line, for a log collector).
     LOG_FORMAT = env_str("LOG_FORMAT", "text")
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+    #: Request bodies larger than this answer 413 (the largest legitimate one, an email
+    #: template of 100,000 characters, is well below).
+    MAX_CONTENT_LENGTH = 1024 * 1024
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = env_str("BABEL_DEFAULT_TIMEZONE", "Europe/Luxembourg")

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from loyalty import errors
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType
 from loyalty.notifications import loyalty_notifications
+from loyalty.services.amounts import check_amount
 from loyalty.services.programs import check_void_pin, get_settings
 from loyalty.wallet.service import mark_for_sync
 from loyalty.webhooks.events import emit_for_transaction
@@ -254,8 +255,7 @@ def earn_points(
         raise errors.amount_or_points()
     if amount is not None:
         amount = Decimal(amount)
-        if amount <= 0:
-            raise errors.invalid_amount()
+        check_amount(amount)
         points = points_for_amount(amount, program.points_per_euro)
         if points <= 0:
             raise errors.no_points_for_amount()

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import format_decimal
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
-from loyalty import errors
+from loyalty import bounds, errors
+from loyalty.bounds import Bound
 from loyalty.models import LoyaltyProgram, MerchantLoyaltySettings, ProgramKind
 from platform_core.extensions import db
 from platform_core.i18n_lazy import _l
@@ -105,13 +109,85 @@ def get_merchant_program(merchant_id: int) -> MerchantProgram:
     return MerchantProgram(merchant=merchant, program=program, settings=settings)
 
 
-def _validate_program_fields(kind: ProgramKind, fields: dict[str, Any]) -> None:
-    if kind in (ProgramKind.STAMPS, ProgramKind.HYBRID) and not fields.get("stamps_target"):
-        raise errors.invalid_program(_l("A stamps program needs a stamps target."))
-    if fields.get("points_per_euro") is not None and fields["points_per_euro"] < 0:
-        raise errors.invalid_program(_l("Points per euro cannot be negative."))
-    if (fields.get("welcome_bonus_points") or 0) < 0:
-        raise errors.invalid_program(_l("The welcome bonus cannot be negative."))
+def _range_problem(value: Any, bound: Bound) -> Any:
+    """The localized refusal of ``value`` for ``bound``, or ``None`` when it fits."""
+    if bound.places is not None:
+        number = _as_decimal(value)
+        if number is None:
+            return _l("Enter a number such as 0.5 or 1,25.")
+        if number.as_tuple().exponent < -bound.places:  # type: ignore[operator]
+            return _l("Use at most %(places)d decimal places.", places=bound.places)
+    else:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return _l("Enter a whole number.")
+        number = Decimal(value)
+    if not bound.minimum <= number <= bound.maximum:
+        return _l(
+            "Enter a value from %(minimum)s to %(maximum)s.",
+            minimum=format_decimal(bound.minimum),
+            maximum=format_decimal(bound.maximum),
+        )
+    return None
+
+
+def _as_decimal(value: Any) -> Decimal | None:
+    # NaN, sNaN and infinities are decimals too, but no rate: refuse them before comparing
+    # (comparing a signalling NaN raises).
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    number = Decimal(value)
+    return number if number.is_finite() else None
+
+
+def _problems(values: Mapping[str, Any], ranges: Mapping[str, Bound]) -> dict[str, Any]:
+    problems = {}
+    for name, bound in ranges.items():
+        value = values.get(name)
+        if value is None:
+            continue  # required fields are the form's and the column's business
+        problem = _range_problem(value, bound)
+        if problem is not None:
+            problems[name] = problem
+    return problems
+
+
+def program_problems(kind: ProgramKind | str | None, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Why each field of a program would be refused: field name → localized message.
+
+    Every numeric field has its documented range (:mod:`loyalty.bounds`); the expiry
+    warning must also be shorter than the expiry, and stamps programs need a target.
+
+    :param kind: the program's kind.
+    :param values: column values of :class:`LoyaltyProgram` (missing ones are not checked).
+    """
+    problems = _problems(values, bounds.PROGRAM_BOUNDS)
+    if kind in (ProgramKind.STAMPS, ProgramKind.HYBRID) and not values.get("stamps_target"):
+        problems.setdefault("stamps_target", _l("A stamps program needs a stamps target."))
+    expiry, warning = values.get("points_expiry_days"), values.get("expiry_warning_days")
+    if (
+        "points_expiry_days" not in problems
+        and "expiry_warning_days" not in problems
+        and expiry is not None
+        and warning is not None
+        and warning >= expiry
+    ):
+        problems["expiry_warning_days"] = _l(
+            "The warning must come before the points expire: use fewer days than the expiry."
+        )
+    return problems
+
+
+def settings_problems(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Why each numeric field of merchant settings would be refused (field → message).
+
+    :param values: column values of :class:`MerchantLoyaltySettings`.
+    """
+    return _problems(values, bounds.SETTINGS_BOUNDS)
+
+
+def _raise_first(problems: dict[str, Any]) -> None:
+    for field, message in problems.items():
+        raise errors.invalid_program(message, field=field)
 
 
 def create_program(merchant: Merchant, **fields: Any) -> LoyaltyProgram:
@@ -123,7 +199,7 @@ def create_program(merchant: Merchant, **fields: Any) -> LoyaltyProgram:
         program and this one would be active too; ``invalid_program`` on bad values.
     """
     kind = ProgramKind(fields.pop("kind", ProgramKind.POINTS))
-    _validate_program_fields(kind, fields)
+    _raise_first(program_problems(kind, fields))
     fields.setdefault("is_active", True)
     if fields["is_active"] and get_active_program(merchant.id) is not None:
         raise errors.program_already_active()
@@ -136,19 +212,10 @@ def create_program(merchant: Merchant, **fields: Any) -> LoyaltyProgram:
 def check_program(program: LoyaltyProgram, merchant_id: int | None) -> None:
     """The rules of :func:`create_program`, for a program edited in place (the console).
 
-    :param merchant_id: the program's merchant; None while a platform admin has not chosen
-        one yet (the form's required field answers that).
-
-    :raises LoyaltyError: ``program_already_active`` or ``invalid_program``.
+    :raises LoyaltyError: ``program_already_active``, or ``invalid_program`` with the
+        ``field`` it is about.
     """
-    _validate_program_fields(
-        ProgramKind(program.kind),
-        {
-            "stamps_target": program.stamps_target,
-            "points_per_euro": program.points_per_euro,
-            "welcome_bonus_points": program.welcome_bonus_points,
-        },
-    )
+    _raise_first(program_problems(program.kind, _column_values(program, bounds.PROGRAM_BOUNDS)))
     if program.is_active and merchant_id is not None:
         active = get_active_program(merchant_id)
         if active is not None and active is not program:
@@ -170,11 +237,20 @@ def check_new_settings(merchant_id: int | None) -> None:
         raise errors.settings_already_exist()
 
 
-def check_settings(settings: MerchantLoyaltySettings) -> None:
-    """Settings must be usable as saved: voids cannot require a PIN that was never set.
+def _column_values(row: Any, ranges: Mapping[str, Bound]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in ranges}
 
-    :raises LoyaltyError: ``pin_not_set``.
+
+def check_settings(settings: MerchantLoyaltySettings) -> None:
+    """Settings must be usable as saved: every number within its range, and voids cannot
+    require a PIN that was never set.
+
+    :raises LoyaltyError: ``invalid_settings`` (with its ``field``) or ``pin_not_set``.
     """
+    for field, message in settings_problems(
+        _column_values(settings, bounds.SETTINGS_BOUNDS)
+    ).items():
+        raise errors.invalid_settings(message, field=field)
     if settings.void_requires_pin and not settings.void_pin_hash:
         raise errors.pin_not_set()
 

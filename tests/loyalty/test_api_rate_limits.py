@@ -56,7 +56,7 @@ def test_form_and_api_share_ten_enrollments_a_minute(client, session, dummy_stor
     _assert_retry_after(form)
     assert form.mimetype == "text/html"
     html = form.get_data(as_text=True)
-    assert "Too many attempts" in html
+    assert "You have tried too often in a short time." in html  # the form, kept
     assert 'lang="en"' in html
 
     # Looking at the form is not an attempt: it still opens.

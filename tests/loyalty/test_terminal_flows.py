@@ -116,7 +116,7 @@ def test_earn_needs_exactly_one_of_amount_and_points(client, login_as, store_sta
         f"{_card_url(world)}earn/",
         data={"amount": "12 euros", "points": "", "idempotency_key": "b" * 32},
     )
-    assert "Enter an amount such as 12.50." in typo.text
+    assert "Enter the amount in digits, such as 12.50 or 12,50 (no € sign)." in typo.text
     assert 'value="12 euros"' in typo.text
 
 
