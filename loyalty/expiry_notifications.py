@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import force_locale, format_date, format_decimal
@@ -25,7 +25,12 @@ from sqlalchemy.orm import joinedload
 from loyalty.card_links import card_page_url
 from loyalty.models import LoyaltyCard
 from loyalty.notifications import _COLOR, _DEFAULT_COLOR, _LOCALES, _format_card_number, _wallet_url
-from messaging.bulk import QueuedEmail, enqueue_sends_after_commit, insert_queued_emails
+from messaging.bulk import (
+    QueuedEmail,
+    enqueue_sends_after_commit,
+    insert_queued_emails,
+    release_for_sending,
+)
 from messaging.models import EmailLog, EmailStatus
 from platform_core import db as dbmod
 from platform_core.customers.models import Customer
@@ -33,6 +38,11 @@ from platform_core.extensions import db
 from platform_core.tenancy.models import Merchant, Store
 
 log = logging.getLogger(__name__)
+
+#: How long the outbox sweeper leaves a row holding raw facts alone: it is completed by its
+#: chunk's task right after the commit, or by the next run (``requeue_unprepared``) if the
+#: process died in between; sent unprepared it would reach the customer with no variables.
+UNPREPARED_HOLD = timedelta(days=2)
 
 EXPIRED = "loyalty_points_expired"
 EXPIRING = "loyalty_points_expiring"
@@ -87,7 +97,7 @@ def queue_chunk_emails(code: str, facts: dict[int, dict[str, Any]]) -> list[int]
         )
         for row in rows
     ]
-    return insert_queued_emails(emails)
+    return insert_queued_emails(emails, hold=UNPREPARED_HOLD)
 
 
 def _enqueue_prepare(email_log_ids: list[int]) -> None:
@@ -193,6 +203,7 @@ def prepare_emails(email_log_ids: Sequence[int]) -> list[int]:
             execution_options={"synchronize_session": False},
         )
     prepared = [u["b_id"] for u in updates]
+    release_for_sending(prepared)
     enqueue_sends_after_commit(prepared)
     return prepared
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert, text
+from flask import current_app
+from sqlalchemy import insert, text, update
 
 from messaging.models import EmailLog, EmailStatus
 from platform_core import db as dbmod
@@ -36,9 +38,9 @@ class QueuedEmail:
 
 _INSERT_UNNEST = text(
     "INSERT INTO email_logs (code, recipient, locale, merchant_id, store_id, status,"
-    " context_json, attempts, created_at, updated_at)"
+    " context_json, attempts, unknown_attempts, lease_expires_at, created_at, updated_at)"
     " SELECT u.code, u.recipient, u.locale, u.merchant_id, u.store_id, :status,"
-    " u.context_json, 0, :now, :now"
+    " u.context_json, 0, 0, :lease, :now, :now"
     " FROM unnest(CAST(:code AS text[]), CAST(:recipient AS text[]), CAST(:locale AS text[]),"
     " CAST(:merchant_id AS integer[]), CAST(:store_id AS integer[]),"
     " CAST(:context_json AS text[]))"
@@ -47,17 +49,25 @@ _INSERT_UNNEST = text(
 )
 
 
-def insert_queued_emails(emails: Sequence[QueuedEmail]) -> list[int]:
+def insert_queued_emails(
+    emails: Sequence[QueuedEmail], *, hold: timedelta | None = None
+) -> list[int]:
     """Insert ``emails`` as queued log rows in one statement; the caller commits.
 
     No send task is registered: call :func:`enqueue_sends_after_commit` with the ids once
     their context is final (it may be completed later, outside the caller's transaction).
+
+    :param hold: how long the outbox sweeper leaves the rows alone (their lease); by default
+        ``MAIL_STALE_AFTER``, as for any queued row. Rows whose context is completed later
+        take a longer hold, so the sweeper never sends one that is not ready; whoever
+        completes them calls :func:`release_for_sending`.
 
     :returns: the new rows' ids.
     """
     if not emails:
         return []
     now = utcnow()
+    lease = now + (hold if hold is not None else _stale_after())
     columns = {
         "code": [email.code for email in emails],
         "recipient": [email.recipient.strip() for email in emails],
@@ -73,7 +83,8 @@ def insert_queued_emails(emails: Sequence[QueuedEmail]) -> list[int]:
         # (thousands of placeholders cost more to send and parse than the insert itself).
         return list(
             db.session.scalars(
-                _INSERT_UNNEST, {**columns, "status": EmailStatus.QUEUED.value, "now": now}
+                _INSERT_UNNEST,
+                {**columns, "status": EmailStatus.QUEUED.value, "now": now, "lease": lease},
             )
         )
     table = EmailLog.__table__
@@ -82,6 +93,8 @@ def insert_queued_emails(emails: Sequence[QueuedEmail]) -> list[int]:
             **{name: values[i] for name, values in columns.items()},
             "status": EmailStatus.QUEUED,
             "attempts": 0,
+            "unknown_attempts": 0,
+            "lease_expires_at": lease,
             "created_at": now,
             "updated_at": now,
         }
@@ -89,6 +102,20 @@ def insert_queued_emails(emails: Sequence[QueuedEmail]) -> list[int]:
     ]
     # SQLite: executemany with RETURNING, sent as multi-row VALUES ("insertmanyvalues").
     return list(db.session.scalars(insert(table).returning(table.c.id), params))
+
+
+def _stale_after() -> timedelta:
+    return timedelta(seconds=current_app.config["MAIL_STALE_AFTER"])
+
+
+def release_for_sending(email_log_ids: Sequence[int]) -> None:
+    """Rows now ready: the usual lease from now, then the sweeper may take them over."""
+    if email_log_ids:
+        db.session.execute(
+            update(EmailLog)
+            .where(EmailLog.id.in_(list(email_log_ids)), EmailLog.status == EmailStatus.QUEUED)
+            .values(lease_expires_at=utcnow() + _stale_after())
+        )
 
 
 def _enqueue_sends(email_log_ids: Sequence[int]) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -173,13 +174,19 @@ def test_enrollment_email_is_delivered_by_the_consumer_through_redis(stack: dict
     outbox = stack["tmp"] / "outbox"
     deadline = time.monotonic() + 30
     messages: list[Path] = []
+    parsed: list[Any] = []
     while time.monotonic() < deadline:
         messages = sorted(outbox.glob("*.eml")) if outbox.exists() else []
-        if len(messages) >= 2:
+        # The demo seed expired some demo cards: their emails go out through the same
+        # consumer; only Léa's count here.
+        parsed = [
+            m
+            for m in (message_from_bytes(path.read_bytes(), policy=default) for path in messages)
+            if m["To"] == "lea.wagner@example.lu"
+        ]
+        if len(parsed) >= 2:
             break
         time.sleep(0.2)
     # The welcome email and the welcome-bonus email, sent by the separate consumer process.
-    assert len(messages) == 2, messages
-    parsed = [message_from_bytes(path.read_bytes(), policy=default) for path in messages]
-    assert {m["To"] for m in parsed} == {"lea.wagner@example.lu"}
+    assert len(parsed) == 2, messages
     assert all("Boulangerie Hoffmann" in m["From"] for m in parsed)

@@ -57,6 +57,7 @@ from loyalty.expiry_notifications import (
     EXPIRED,
     EXPIRING,
     PENDING_KEY,
+    UNPREPARED_HOLD,
     prepare_after_commit,
     queue_chunk_emails,
 )
@@ -235,7 +236,8 @@ WITH locked (id, points) AS (
     FROM chunk ORDER BY id
 ), emails AS (
     INSERT INTO email_logs (merchant_id, store_id, recipient, code, locale, status,
-                            context_json, attempts, created_at, updated_at)
+                            context_json, attempts, unknown_attempts, lease_expires_at,
+                            created_at, updated_at)
     SELECT k.merchant_id, k.enrolled_at_store_id, cu.email, CAST(:code AS varchar),
            CASE WHEN cu.preferred_locale IN ('en', 'fr', 'de', 'lb') THEN cu.preferred_locale
                 WHEN s.default_locale IN ('en', 'fr', 'de', 'lb') THEN s.default_locale
@@ -244,7 +246,8 @@ WITH locked (id, points) AS (
            CAST(:queued AS varchar),
            json_build_object(CAST(:pending_key AS text),
                              json_build_object('card_id', k.id, 'points', k.points))::text,
-           0, CAST(:now AS timestamptz), CAST(:now AS timestamptz)
+           0, 0, CAST(:hold_until AS timestamptz),
+           CAST(:now AS timestamptz), CAST(:now AS timestamptz)
     FROM chunk k
     JOIN customers cu ON cu.id = k.customer_id
     JOIN merchants m ON m.id = k.merchant_id
@@ -344,6 +347,7 @@ class _Expiry:
                 "code": EXPIRED,
                 "queued": EmailStatus.QUEUED.value,
                 "pending_key": PENDING_KEY,
+                "hold_until": now + UNPREPARED_HOLD,
             },
         ).one()
         if len(card_ids or []) != len(ids):  # pragma: no cover - the rows are locked

@@ -188,7 +188,7 @@ def test_chunked_job_beats_once_per_chunk(session, monkeypatch):
     # Counting the calls, not faking them: the real beat still writes the row.
     monkeypatch.setattr(recorder.RunFigures, "beat", counting_beat)
 
-    def fake_expire(chunk_size=None, commit=None):
+    def fake_expire(chunk_size=None, commit=None, **kwargs):
         for _ in range(3):
             commit()
         from loyalty.services.expiry import ExpiryReport
@@ -198,7 +198,9 @@ def test_chunked_job_beats_once_per_chunk(session, monkeypatch):
     monkeypatch.setattr(loyalty_tasks, "expire_inactive_points", fake_expire)
     from platform_core.task_runs.models import TaskRunSource
 
-    loyalty_tasks.recorded_expiry(TaskRunSource.PERIODIC)
+    loyalty_tasks.recorded_expiry(
+        loyalty_tasks.run_expiry, loyalty_tasks.EXPIRE_TASK, points=True, source=TaskRunSource.CLI
+    )
 
     assert len(beats) == 3
 
