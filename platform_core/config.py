@@ -114,8 +114,11 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 
-    #: Where public links (card pages, wallet buttons) point when no request is active.
+    #: The base of every absolute link the product emails or returns (never the request's
+    #: Host header); a store's links may use its own StoreDomain instead.
     PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    #: Answer 400 for a Host that is neither PUBLIC_BASE_URL's nor a StoreDomain.
+    REJECT_UNKNOWN_HOSTS = env_bool("REJECT_UNKNOWN_HOSTS", False)
     #: Signed card-page links stay valid this many days.
     CARD_LINK_MAX_AGE_DAYS = env_int("CARD_LINK_MAX_AGE_DAYS", 90)
     #: Password reset links stay valid this many hours; invitations this many days.
@@ -162,6 +165,7 @@ class ProductionConfig(Config):
 
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    REJECT_UNKNOWN_HOSTS = env_bool("REJECT_UNKNOWN_HOSTS", True)
     MAIL_BACKEND = env_str("MAIL_BACKEND", "smtp")
 
     def __init__(self) -> None:
