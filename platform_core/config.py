@@ -100,6 +100,9 @@ class Config:
     RATELIMIT_PROGRAM_INFO = env_str("RATELIMIT_PROGRAM_INFO", "30/minute")
     #: "Forgot your password?" requests, per client address and per email asked for.
     RATELIMIT_PASSWORD_RESET = env_str("RATELIMIT_PASSWORD_RESET", "5/hour")
+    #: Wrong void PINs allowed per staff user; then voids with a PIN are refused until the
+    #: window passes.
+    RATELIMIT_VOID_PIN = env_str("RATELIMIT_VOID_PIN", "5/15 minutes")
     #: How many reverse proxies in front of the app may set X-Forwarded-For.
     TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
