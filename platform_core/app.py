@@ -84,8 +84,10 @@ def _init_extensions(app: Flask) -> None:
 
 def _init_security(app: Flask) -> None:
     from platform_core.hosts import init_host_check
+    from platform_core.sessions import init_sessions
 
     init_host_check(app)
+    init_sessions(app)
 
 
 def _enable_sqlite_foreign_keys(app: Flask) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -116,6 +117,13 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    #: A console session ends after this many hours without a request (remember-me too).
+    SESSION_IDLE_HOURS = env_float("SESSION_IDLE_HOURS", 12.0)
+    #: "Keep me logged in" lasts this many days at most.
+    REMEMBER_COOKIE_DURATION = timedelta(days=env_int("REMEMBER_COOKIE_DAYS", 14))
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
     #: The base of every absolute link the product emails or returns (never the request's
     #: Host header); a store's links may use its own StoreDomain instead.
@@ -168,6 +176,7 @@ class ProductionConfig(Config):
 
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REJECT_UNKNOWN_HOSTS = env_bool("REJECT_UNKNOWN_HOSTS", True)
     MAIL_BACKEND = env_str("MAIL_BACKEND", "smtp")
 
