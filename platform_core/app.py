@@ -83,11 +83,13 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_security(app: Flask) -> None:
+    from platform_core.headers import init_headers
     from platform_core.hosts import init_host_check
     from platform_core.sessions import init_sessions
 
     init_host_check(app)
     init_sessions(app)
+    init_headers(app)
 
 
 def _enable_sqlite_foreign_keys(app: Flask) -> None:
