@@ -29,7 +29,8 @@ PASSWORD = "a long enough password"
 _RECORD_VIOLATIONS = """
 window.__csp = [];
 document.addEventListener('securitypolicyviolation', (e) => {
-  window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " + (e.sample || "") + " @" + (e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 120) : ""));
+  var where = e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 120) : "";
+  window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " + e.sample + " @" + where);
 });
 """
 
