@@ -6,6 +6,7 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from platform_core.headers import csp_nonce
 from platform_core.i18n import TRANSLATIONS_DIR
 from platform_core.i18n_lazy import _l
 
@@ -20,6 +21,8 @@ def register_admin(app: Flask) -> Admin:
         index_view=HomeView(name=_l("Home"), url="/admin", endpoint="admin"),
         theme=Bootstrap4Theme(base_template="admin/console_master.html", swatch="default"),
         translations_path=TRANSLATIONS_DIR,
+        # The inline scripts of the console carry the CSP nonce (platform_core.headers).
+        csp_nonce_generator=csp_nonce,
     )
     from admin_views import integrations, loyalty, messaging, task_runs, tenancy, wallet
 

@@ -22,6 +22,7 @@ from messaging.queueing import resend
 from platform_core import db as dbmod
 from platform_core.i18n import LANGUAGE_NAMES
 from platform_core.i18n_lazy import _, _l, ngettext
+from platform_core.redirects import local_path_or
 from platform_core.tenancy.models import Store
 
 STATUS_LABELS = {
@@ -256,7 +257,8 @@ class EmailLogAdmin(SecureModelView):
         log = self.get_one(str(log_id))  # 404 outside the user's rows
         self._resend([log])
         flash(_("The email to %(recipient)s was queued again.", recipient=log.recipient), "success")
-        return redirect(request.form.get("url") or self.get_url(".index_view"))
+        # Back to the page the form was on, but never off this site.
+        return redirect(local_path_or(request.form.get("url"), self.get_url(".index_view")))
 
     @action("resend", _l("Resend"), _l("Send the selected emails again?"))
     def action_resend(self, ids: list[str]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from flask import flash
 from flask_admin import Admin
 from flask_admin.contrib.sqla import filters
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import select
 from wtforms import PasswordField, SelectField, TextAreaField
 from wtforms.validators import Email, Length, Optional
@@ -369,6 +369,9 @@ class StaffUserAdmin(TenancyModelView):
             db.session.rollback()
             add_field_error(form, exc.field, str(exc))
             return False
+        if model.id == current_user.id and model.is_active:
+            # Changing your own password ends your other sessions, not this one.
+            login_user(model)
         self.after_model_change(form, model, False)
         return True
 

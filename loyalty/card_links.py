@@ -8,12 +8,14 @@ pointed at another card. Emails (messaging) and the enrollment pages build links
 from __future__ import annotations
 
 from enum import Enum
+from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from loyalty.models import LoyaltyCard
 from platform_core.extensions import db
+from platform_core.links import external_url
 
 _SALT = "card-page"
 
@@ -38,22 +40,21 @@ def card_page_token(card: LoyaltyCard) -> str:
     return _serializer().dumps({"card": card.id})
 
 
-def card_page_url(card: LoyaltyCard, *, external: bool = True) -> str:
-    """The link to ``card``'s public page.
+def card_page_url(
+    card: LoyaltyCard, *, external: bool = True, store_host: str | None = None
+) -> str:
+    """The link to ``card``'s public page, on ``PUBLIC_BASE_URL`` or ``store_host``.
 
-    Inside a request it follows the request's host; outside one (email tasks) it is built on
-    ``PUBLIC_BASE_URL``.
+    Never on the request's host: a forged ``Host`` would put the link on another site.
 
     :param card: the card the link opens.
     :param external: a full URL with scheme and host (``False``: just the path).
+    :param store_host: a host read from the card's store's ``StoreDomain``.
     """
     token = card_page_token(card)
-    if has_request_context():
-        return url_for("loyalty_public.card_page", token=token, _external=external)
-    path = f"/card/{token}"
     if not external:
-        return path
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+        return urlsplit(external_url("loyalty_public.card_page", token=token)).path
+    return external_url("loyalty_public.card_page", store_host=store_host, token=token)
 
 
 def resolve_card_token(token: str) -> tuple[LoyaltyCard | None, TokenProblem | None]:

@@ -198,6 +198,17 @@ def pin_incorrect() -> LoyaltyError:
     return LoyaltyError(_l("The void PIN is incorrect."), "pin_incorrect")
 
 
+def pin_locked(minutes: int) -> LoyaltyError:
+    return LoyaltyError(
+        _l(
+            "Too many wrong PINs. Voids with a PIN are locked for you; try again in "
+            "%(minutes)d min.",
+            minutes=minutes,
+        ),
+        "pin_locked",
+    )
+
+
 def invalid_pin() -> LoyaltyError:
     return LoyaltyError(_l("The PIN must be 4 to 8 digits."), "invalid_pin")
 

@@ -116,6 +116,15 @@ def enroll(slug: str) -> ResponseReturnValue:
     return enrollment_page(store)
 
 
+def _own_domain(store: Store) -> str | None:
+    """The ``StoreDomain`` host this request came in on, when it is ``store``'s own."""
+    current = current_store._get_current_object()
+    if current is None or current.id != store.id:
+        return None
+    name = request.host.split(":", 1)[0].strip().lower().rstrip(".")
+    return next((domain.host for domain in store.domains if domain.host == name), None)
+
+
 def enrollment_page(store: Store, refused: str | None = None) -> ResponseReturnValue:
     """The enrollment form of ``store``'s merchant's active program (GET shows, POST joins).
 
@@ -177,7 +186,7 @@ def enrollment_page(store: Store, refused: str | None = None) -> ResponseReturnV
                 "enrolled.html",
                 program=program,
                 card=card_view(card),
-                card_page_url=card_page_url(card),
+                card_page_url=card_page_url(card, store_host=_own_domain(store)),
                 first_name=card.customer.first_name,
                 **context,
             )

@@ -39,6 +39,7 @@ def create_app(overrides: dict[str, Any] | None = None, config: Config | None = 
     register_error_handlers(app)  # before the blueprints: it bounds their <int:> converters
     _init_extensions(app)
     _register_ports(app)
+    _init_security(app)
     _register_blueprints(app)
     _register_error_pages(app)
     _register_admin(app)
@@ -68,11 +69,13 @@ def _register_error_pages(app: Flask) -> None:
 
 def _init_proxy(app: Flask) -> None:
     # Only as many X-Forwarded-* hops as there are proxies we run; with 0 the header is
-    # ignored entirely, so a client cannot pick its own rate-limit bucket.
+    # ignored entirely, so a client cannot pick its own rate-limit bucket. X-Forwarded-Host
+    # and -Port are never trusted: links come from PUBLIC_BASE_URL, and the host a request
+    # names is checked against the known hosts (platform_core.hosts).
     count = int(app.config.get("TRUSTED_PROXY_COUNT", 0))
     if count > 0:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count
+            app.wsgi_app, x_for=count, x_proto=count, x_host=0, x_port=0
         )
 
 
@@ -105,6 +108,16 @@ def _init_extensions(app: Flask) -> None:
         # callbacks queued for the next user of the session.
         if exc is not None:
             dbmod.rollback()
+
+
+def _init_security(app: Flask) -> None:
+    from platform_core.headers import init_headers
+    from platform_core.hosts import init_host_check
+    from platform_core.sessions import init_sessions
+
+    init_host_check(app)
+    init_sessions(app)
+    init_headers(app)
 
 
 def _enable_sqlite_foreign_keys(app: Flask) -> None:

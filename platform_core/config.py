@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,9 @@ class Config:
     WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10.0)
     #: First retry delay of a failed webhook delivery; each next one is 4 times longer.
     WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 5.0)
+    #: Wrong void PINs allowed per staff user; then voids with a PIN are refused until the
+    #: window passes.
+    RATELIMIT_VOID_PIN = env_str("RATELIMIT_VOID_PIN", "5/15 minutes")
     #: How many reverse proxies in front of the app may set X-Forwarded-For.
     TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
@@ -132,9 +136,19 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    #: A console session ends after this many hours without a request (remember-me too).
+    SESSION_IDLE_HOURS = env_float("SESSION_IDLE_HOURS", 12.0)
+    #: "Keep me logged in" lasts this many days at most.
+    REMEMBER_COOKIE_DURATION = timedelta(days=env_int("REMEMBER_COOKIE_DAYS", 14))
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
-    #: Where public links (card pages, wallet buttons) point when no request is active.
+    #: The base of every absolute link the product emails or returns (never the request's
+    #: Host header); a store's links may use its own StoreDomain instead.
     PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    #: Answer 400 for a Host that is neither PUBLIC_BASE_URL's nor a StoreDomain.
+    REJECT_UNKNOWN_HOSTS = env_bool("REJECT_UNKNOWN_HOSTS", False)
     #: Signed card-page links stay valid this many days.
     CARD_LINK_MAX_AGE_DAYS = env_int("CARD_LINK_MAX_AGE_DAYS", 90)
     #: Password reset links stay valid this many hours; invitations this many days.
@@ -192,6 +206,8 @@ class ProductionConfig(Config):
 
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REJECT_UNKNOWN_HOSTS = env_bool("REJECT_UNKNOWN_HOSTS", True)
     MAIL_BACKEND = env_str("MAIL_BACKEND", "smtp")
     WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 

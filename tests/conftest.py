@@ -130,7 +130,7 @@ def login_as(client: FlaskClient) -> Callable[[Any], FlaskClient]:
 
     def login(user: Any) -> FlaskClient:
         with client.session_transaction() as sess:
-            sess["_user_id"] = str(user.id)
+            sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
         return client
 

@@ -12,6 +12,7 @@ transaction usable.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -21,16 +22,24 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from loyalty import errors
-from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType
+from loyalty.models import (
+    LoyaltyCard,
+    LoyaltyTransaction,
+    MerchantLoyaltySettings,
+    TransactionType,
+)
 from loyalty.notifications import loyalty_notifications
 from loyalty.services.amounts import check_amount
 from loyalty.services.programs import check_void_pin, get_settings
 from loyalty.wallet.service import mark_for_sync
 from loyalty.webhooks.events import emit_for_transaction
+from platform_core.attempts import FailureLimit
 from platform_core.extensions import db
 from platform_core.models_base import utcnow
 from platform_core.staff.models import StaffRole, StaffUser
 from platform_core.tenancy.models import Store
+
+log = logging.getLogger(__name__)
 
 #: Ledger rows that cannot be voided themselves.
 NOT_VOIDABLE = frozenset({TransactionType.VOID, TransactionType.EXPIRY})
@@ -487,6 +496,31 @@ def voidable_ids(
     return {row_id for row_id in ids if row_id not in voided}
 
 
+#: Wrong void PINs per staff user (``RATELIMIT_VOID_PIN``, e.g. 5 per 15 minutes), counted in
+#: the shared rate-limit storage so all workers see one count.
+_pin_failures = FailureLimit("RATELIMIT_VOID_PIN", scope="void-pin")
+
+
+def _check_pin(settings: MerchantLoyaltySettings, pin: str | None, staff_user: StaffUser) -> None:
+    """:raises LoyaltyError: ``pin_required``, ``pin_incorrect`` or ``pin_locked``."""
+    if not pin:
+        raise errors.pin_required()
+    key = str(staff_user.id)
+    # Locked first: once the allowance is used up, even the right PIN is refused.
+    if _pin_failures.locked(key):
+        raise errors.pin_locked(_pin_failures.minutes_left(key))
+    if check_void_pin(settings, pin):
+        return
+    if _pin_failures.fail(key):
+        log.warning(
+            "void PIN locked for staff user %s (merchant %s) after too many wrong PINs",
+            staff_user.id,
+            settings.merchant_id,
+        )
+        raise errors.pin_locked(_pin_failures.minutes_left(key))
+    raise errors.pin_incorrect()
+
+
 def void_transaction(
     transaction: LoyaltyTransaction,
     *,
@@ -530,10 +564,7 @@ def void_transaction(
     if _as_aware(transaction.created_at) + timedelta(days=settings.void_window_days) < moment:
         raise errors.void_window_passed(settings.void_window_days)
     if settings.void_requires_pin:
-        if not pin:
-            raise errors.pin_required()
-        if not check_void_pin(settings, pin):
-            raise errors.pin_incorrect()
+        _check_pin(settings, pin, staff_user)
 
     def apply(card: LoyaltyCard) -> LoyaltyTransaction:
         already = db.session.scalar(

@@ -12,10 +12,11 @@ import enum
 import hashlib
 from typing import Any
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from platform_core.extensions import db
+from platform_core.links import external_url
 from platform_core.staff.models import StaffUser
 
 
@@ -65,16 +66,11 @@ def make_password_token(user: StaffUser, purpose: TokenPurpose) -> str:
 
 
 def password_link(user: StaffUser, purpose: TokenPurpose) -> str:
-    """The full link to ``user``'s set-password page.
-
-    Inside a request it follows the request's host; outside one (the command line) it is
-    built on ``PUBLIC_BASE_URL``.
-    """
+    """The full link to ``user``'s set-password page, on ``PUBLIC_BASE_URL`` (never on the
+    request's host, which a client can forge)."""
     token = make_password_token(user, purpose)
-    endpoint, prefix = _ENDPOINTS[purpose]
-    if has_request_context():
-        return url_for(endpoint, token=token, _external=True)
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + prefix + token
+    endpoint, _prefix = _ENDPOINTS[purpose]
+    return external_url(endpoint, token=token)
 
 
 def resolve_password_token(

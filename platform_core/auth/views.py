@@ -19,17 +19,16 @@ from flask_wtf.csrf import CSRFError
 from platform_core import db as dbmod
 from platform_core.auth.blueprint import bp
 from platform_core.auth.forms import LoginForm
-from platform_core.extensions import db, limiter, login_manager
+from platform_core.extensions import limiter, login_manager
 from platform_core.i18n_lazy import _
 from platform_core.ratelimit import client_ip
 from platform_core.staff.models import StaffUser
-from platform_core.staff.services import authenticate
+from platform_core.staff.services import authenticate, end_sessions, load_session_user
 
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> StaffUser | None:
-    user = db.session.get(StaffUser, int(user_id))
-    return user if user is not None and user.is_active else None
+    return load_session_user(user_id)
 
 
 def _login_limit() -> str:
@@ -93,6 +92,9 @@ def login() -> ResponseReturnValue:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> ResponseReturnValue:
+    # Every session of this user ends, including cookies copied from this browser.
+    end_sessions(current_user._get_current_object())
+    dbmod.commit()
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))

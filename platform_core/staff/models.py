@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, Enum, ForeignKey, String, Table
@@ -29,6 +30,11 @@ ROLE_LABELS = {
     StaffRole.MERCHANT_ADMIN: _l("Merchant administrator"),
     StaffRole.STORE_STAFF: _l("Store staff"),
 }
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
 
 staff_user_stores = Table(
     "staff_user_stores",
@@ -63,6 +69,9 @@ class StaffUser(UserMixin, TimestampMixin, Model):
     preferred_locale: Mapped[str | None] = mapped_column(String(5))
     #: Inactive users cannot log in.
     is_active_user: Mapped[bool] = mapped_column("is_active", Boolean, default=True)
+    #: Part of every session and remember-me cookie of this user; a new value (logout,
+    #: password change, deactivation, role change) ends all of them at once.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     merchant: Mapped[Merchant | None] = relationship()
     #: The stores a store_staff user works in.
@@ -71,6 +80,16 @@ class StaffUser(UserMixin, TimestampMixin, Model):
     @property
     def is_active(self) -> bool:  # Flask-Login reads this
         return bool(self.is_active_user)
+
+    def get_id(self) -> str:
+        """Flask-Login's id for the session and remember-me cookies: id and session token.
+
+        A cookie made before :func:`~platform_core.staff.services.end_sessions` names the
+        old token and no longer loads the user.
+        """
+        if not self.session_token:
+            self.session_token = new_session_token()
+        return f"{self.id}:{self.session_token}"
 
     @property
     def is_platform_admin(self) -> bool:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from platform_core.extensions import db
 from platform_core.i18n_lazy import _
-from platform_core.staff.models import StaffRole, StaffUser
+from platform_core.staff.models import StaffRole, StaffUser, new_session_token
 from platform_core.tenancy.models import Merchant, Store
 
 _hasher = PasswordHasher()
@@ -44,6 +46,30 @@ def verify_password(user: StaffUser | None, password: str) -> bool:
     if ok and _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return ok
+
+
+def end_sessions(user: StaffUser) -> None:
+    """End every session and remember-me cookie of ``user`` (a new session token) and flush.
+
+    Called on logout, password change, deactivation and role change; whoever copied a cookie
+    before then is logged out with the owner.
+    """
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+def load_session_user(session_id: str) -> StaffUser | None:
+    """The active user a session or remember-me cookie names (``"<id>:<token>"``), or
+    ``None`` when the token was rotated since, the id is unknown or the account disabled."""
+    user_id, _sep, token = (session_id or "").partition(":")
+    if not user_id.isdigit() or len(user_id) > 18 or not token:
+        return None
+    user = db.session.get(StaffUser, int(user_id))
+    if user is None or not user.is_active or not user.session_token:
+        return None
+    if not hmac.compare_digest(user.session_token.encode(), token.encode()):
+        return None
+    return user
 
 
 def get_staff_user_by_email(email: str) -> StaffUser | None:
@@ -198,6 +224,13 @@ def update_staff_user(
     stores = list(stores or [])
     email = check_staff_email(email, exclude_id=user.id)
     role = check_staff_assignment(role, merchant, stores, actor)
+    # Sessions opened under the old rights or password end (see end_sessions).
+    ends_sessions = (
+        bool(new_password)
+        or (user.is_active_user and not is_active)
+        or user.role != role
+        or user.merchant_id != (merchant.id if merchant is not None else None)
+    )
     if new_password:
         check_password(new_password)
         user.password_hash = hash_password(new_password)
@@ -208,15 +241,17 @@ def update_staff_user(
     user.full_name = full_name
     user.preferred_locale = preferred_locale
     user.is_active_user = is_active
+    if ends_sessions:
+        user.session_token = new_session_token()
     db.session.flush()
     return user
 
 
 def set_password(user: StaffUser, password: str) -> None:
-    """Replace ``user``'s password (checked for length) and flush.
+    """Replace ``user``'s password (checked for length), end all their sessions and flush.
 
     :raises StaffUserError: when the password is too short.
     """
     check_password(password)
     user.password_hash = hash_password(password)
-    db.session.flush()
+    end_sessions(user)

@@ -74,6 +74,8 @@ def live_app() -> Iterator[Flask]:
 @pytest.fixture(scope="module")
 def live_server(live_app: Flask) -> Iterator[LiveServer]:
     server = LiveServer(live_app)
+    # Links are built on PUBLIC_BASE_URL only (never the request's host): point it here.
+    live_app.config["PUBLIC_BASE_URL"] = server.url
     server.start()
     yield server
     server.stop()

@@ -78,7 +78,8 @@ def test_enrolling_shows_the_new_card_with_qr_and_card_page_link(
     assert "<svg" in html
     assert 'class="qr"' in html
     assert ">50<" in html  # the welcome bonus is on the card already
-    assert re.search(r'href="http://localhost/card/[^"]+"', html)
+    # On the configured base, not on the request's host (tests/links: forged hosts).
+    assert re.search(r'href="http://127.0.0.1:5000/card/[^"]+"', html)
     assert "Welcome, Léa!" in html
 
 
@@ -187,7 +188,8 @@ def test_store_domain_root_shows_the_enrollment_form(
         "/enroll/kirchberg?lang=en", data=FORM, headers={"Host": "bakery.example.lu"}
     )
     assert response.status_code == 200
-    assert "http://bakery.example.lu/card/" in response.get_data(as_text=True)
+    # The store's own domain (from StoreDomain), with PUBLIC_BASE_URL's scheme and port.
+    assert "http://bakery.example.lu:5000/card/" in response.get_data(as_text=True)
 
 
 def test_platform_host_root_still_goes_to_the_console(client, session):
