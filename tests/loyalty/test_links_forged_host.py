@@ -16,7 +16,6 @@ import pytest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from messaging.providers import clear_outbox, outbox
-from messaging.rendering import compiled_templates
 from platform_core.app import _init_proxy
 from seeds.seed_email_templates_core import core_templates, upsert_templates
 from seeds.seed_email_templates_loyalty import loyalty_templates
@@ -45,7 +44,6 @@ def forged(request, app, monkeypatch) -> dict[str, str]:
 
 @pytest.fixture
 def mailbox(session: Any) -> Iterator[list[EmailMessage]]:
-    compiled_templates.clear()
     upsert_templates(core_templates())
     upsert_templates(loyalty_templates())
     clear_outbox()
