@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader
-from werkzeug.exceptions import InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from platform_core.config import INSTANCE_DIR, PROJECT_ROOT, Config, load_config
 from platform_core.errors import register_error_handlers
 from platform_core.extensions import babel, csrf, db, limiter, login_manager, migrate
-from platform_core.logging_setup import configure_logging, current_request_id, init_request_ids
+from platform_core.logging_setup import configure_logging, init_request_ids
 
 
 def create_app(overrides: dict[str, Any] | None = None, config: Config | None = None) -> Flask:
@@ -41,7 +40,6 @@ def create_app(overrides: dict[str, Any] | None = None, config: Config | None = 
     _register_ports(app)
     _init_security(app)
     _register_blueprints(app)
-    _register_error_pages(app)
     _register_admin(app)
     _register_cli(app)
     return app
@@ -58,13 +56,6 @@ def _init_templates(app: Flask) -> None:
             FileSystemLoader(str(PROJECT_ROOT / "messaging" / "templates")),
         ]
     )
-
-
-def _register_error_pages(app: Flask) -> None:
-    @app.errorhandler(InternalServerError)
-    def _internal_error(exc: InternalServerError) -> tuple[str, int]:
-        # Flask has logged the exception already, with the request id staff will quote.
-        return render_template("errors/500.html", request_id=current_request_id()), 500
 
 
 def _init_proxy(app: Flask) -> None:

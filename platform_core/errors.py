@@ -18,7 +18,7 @@ import math
 import time
 from typing import Any
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from jinja2 import TemplateNotFound
 from sqlalchemy.exc import DataError
@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 from werkzeug.routing import IntegerConverter
 
 from platform_core.i18n_lazy import _l
+from platform_core.logging_setup import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ def error_response(status: int, *, message: Any = None, headers: Any = None) -> 
         "heading": str(heading),
         "message": text,
         "console": is_console_request(),
-        "request_id": g.get("request_id") if g else None,
+        "request_id": current_request_id(),
     }
     try:
         html = render_template([f"errors/{status}.html", "errors/error.html"], **context)

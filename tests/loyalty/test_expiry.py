@@ -124,7 +124,7 @@ def test_expire_points_task_commits_and_reports(session, points_program, dummy_s
 
 
 def test_a_failing_program_is_recorded_and_the_others_still_expire(
-    session, points_program, dummy_store, make_card, create_merchant, create_store
+    session, points_program, dummy_store, make_card, create_merchant, create_store, monkeypatch
 ):
     broken_merchant = create_merchant(name="Broken", slug="broken")
     broken_store = create_store(merchant=broken_merchant, name="Broken", slug="broken-store")
@@ -137,9 +137,19 @@ def test_a_failing_program_is_recorded_and_the_others_still_expire(
     )
     broken_cards = _cards(make_card, broken_store, 2, idle_days=400)
     good_cards = _cards(make_card, dummy_store, 3, idle_days=400)
-    # ~8,000 years: the cut-off date is out of range (OverflowError) for this program only.
-    broken.points_expiry_days = 3_000_000
     dbmod.commit()
+    # The ranges keep settings sane now (issue 8), so the fault is injected: this program's
+    # processing fails as an out-of-range date once did (OverflowError), the others do not.
+    from loyalty.services import expiry as expiry_service
+
+    real_run_program = expiry_service._run_program
+
+    def failing_for_broken(job, program, *args, **kwargs):
+        if program.id == broken.id:
+            raise OverflowError("date value out of range")
+        return real_run_program(job, program, *args, **kwargs)
+
+    monkeypatch.setattr(expiry_service, "_run_program", failing_for_broken)
     with pytest.raises(ProgramsFailed) as failed:
         expire_points_task.call_local()
     assert "Forever" in str(failed.value)

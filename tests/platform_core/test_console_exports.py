@@ -42,6 +42,14 @@ def world(
     create_store_domain(store=dummy_store, host="kirchberg.example.lu")
     create_store_domain(store=built.other_store, host="rouge.example.lu")
     db.session.add(TaskRun(task_name="loyalty.expire_points", status=TaskRunStatus.SUCCEEDED))
+    from messaging.models import EmailSuppression
+
+    for merchant in (dummy_merchant, built.other_merchant):
+        db.session.add(
+            EmailSuppression(
+                merchant_id=merchant.id, address="gone@example.lu", code=550, reason="user unknown"
+            )
+        )
     db.session.commit()
     return built
 
@@ -57,11 +65,11 @@ def _expected_rows(app: Flask, view: Any, user: Any) -> int:
         return view.get_count_query().scalar()
 
 
-def _download(app: Flask, user_id: int, url: str) -> tuple[int, str]:
+def _download(app: Flask, user_id: str, url: str) -> tuple[int, str]:
     def run() -> tuple[int, str]:
         client = FlaskClient(app, app.response_class, use_cookies=True)
         with client.session_transaction() as sess:
-            sess["_user_id"] = str(user_id)
+            sess["_user_id"] = user_id
             sess["_fresh"] = True
         response = client.get(url)
         return response.status_code, response.get_data(as_text=True)
@@ -86,7 +94,7 @@ def test_each_export_streams_every_row(app, request, world: World, role):
             continue
         expected = _expected_rows(app, view, user)
         assert expected > 0, f"{view.endpoint}: no rows for {role}, the test proves nothing"
-        status, body = _download(app, user.id, f"{view.url}/export/csv/")
+        status, body = _download(app, user.get_id(), f"{view.url}/export/csv/")
         assert status == 200, (view.endpoint, status)
         rows = list(csv.reader(io.StringIO(body)))
         assert len(rows) - 1 == expected, (view.endpoint, role, len(rows) - 1, expected)
