@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, text
+from sqlalchemy import Table, insert, text
 
 from messaging.models import EmailLog, EmailStatus
 from platform_core import db as dbmod
@@ -58,7 +58,7 @@ def insert_queued_emails(emails: Sequence[QueuedEmail]) -> list[int]:
     if not emails:
         return []
     now = utcnow()
-    columns = {
+    columns: dict[str, list[Any]] = {
         "code": [email.code for email in emails],
         "recipient": [email.recipient.strip() for email in emails],
         "locale": [email.locale for email in emails],
@@ -76,7 +76,7 @@ def insert_queued_emails(emails: Sequence[QueuedEmail]) -> list[int]:
                 _INSERT_UNNEST, {**columns, "status": EmailStatus.QUEUED.value, "now": now}
             )
         )
-    table = EmailLog.__table__
+    table = cast(Table, EmailLog.__table__)
     params = [
         {
             **{name: values[i] for name, values in columns.items()},
