@@ -29,8 +29,7 @@ import signal
 import struct
 import sys
 from collections import OrderedDict
-from collections.abc import Generator
-from types import FrameType, TracebackType
+from types import FrameType, GeneratorType, TracebackType
 from typing import Any, BinaryIO, cast
 
 from jinja2 import Template, TemplateSyntaxError
@@ -82,7 +81,7 @@ def _render_one(
     # Jinja types root_render_func as an Iterator; it is a generator function, and the
     # generator's frame and close() are what stop the render at the right line.
     generator = cast(
-        Generator[str, None, None], template.root_render_func(template.new_context(context))
+        "GeneratorType[str, None, None]", template.root_render_func(template.new_context(context))
     )
     pieces: list[str] = []
     used = 0
