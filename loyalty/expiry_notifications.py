@@ -16,10 +16,10 @@ import json
 import logging
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import force_locale, format_date, format_decimal
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from loyalty.card_links import card_page_url
@@ -147,7 +147,7 @@ def prepare_emails(email_log_ids: Sequence[int]) -> list[int]:
     """
     if not email_log_ids:
         return []
-    table = EmailLog.__table__
+    table = cast(Table, EmailLog.__table__)
     rows = db.session.execute(
         select(table.c.id, table.c.locale, table.c.context_json)
         .where(
@@ -215,7 +215,7 @@ def requeue_unprepared(chunk_size: int = 500) -> int:
 
     :returns: how many rows were found.
     """
-    table = EmailLog.__table__
+    table = cast(Table, EmailLog.__table__)
     found = 0
     after_id = 0
     while True:

@@ -13,10 +13,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import insert, text, update
+from sqlalchemy import Table, insert, text, update
 
 from messaging.models import EmailLog, EmailStatus
 from platform_core import db as dbmod
@@ -68,7 +68,7 @@ def insert_queued_emails(
         return []
     now = utcnow()
     lease = now + (hold if hold is not None else _stale_after())
-    columns = {
+    columns: dict[str, list[Any]] = {
         "code": [email.code for email in emails],
         "recipient": [email.recipient.strip() for email in emails],
         "locale": [email.locale for email in emails],
@@ -87,7 +87,7 @@ def insert_queued_emails(
                 {**columns, "status": EmailStatus.QUEUED.value, "now": now, "lease": lease},
             )
         )
-    table = EmailLog.__table__
+    table = cast(Table, EmailLog.__table__)
     params = [
         {
             **{name: values[i] for name, values in columns.items()},

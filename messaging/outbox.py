@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from messaging.models import EmailLog, EmailStatus
 from messaging.queueing import enqueue_after_commit
@@ -47,7 +47,7 @@ class SweepReport:
         return self.queued + self.sending
 
 
-def _stale(now: datetime, stale_after: timedelta) -> object:
+def _stale(now: datetime, stale_after: timedelta) -> ColumnElement[bool]:
     return and_(
         EmailLog.status.in_([EmailStatus.QUEUED, EmailStatus.SENDING]),
         or_(

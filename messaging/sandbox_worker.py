@@ -29,8 +29,8 @@ import signal
 import struct
 import sys
 from collections import OrderedDict
-from types import FrameType, TracebackType
-from typing import Any, BinaryIO
+from types import FrameType, GeneratorType, TracebackType
+from typing import Any, BinaryIO, cast
 
 from jinja2 import Template, TemplateSyntaxError
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
@@ -78,7 +78,11 @@ def _render_one(
     template: Template, context: dict[str, Any], room: int
 ) -> tuple[str, int | None, int]:
     """Render, counting UTF-8 bytes; past ``room`` the render stops with the current line."""
-    generator = template.root_render_func(template.new_context(context))
+    # Jinja types root_render_func as an Iterator; it is a generator function, and the
+    # generator's frame and close() are what stop the render at the right line.
+    generator = cast(
+        "GeneratorType[str, None, None]", template.root_render_func(template.new_context(context))
+    )
     pieces: list[str] = []
     used = 0
     for piece in generator:

@@ -31,7 +31,7 @@ def current_key() -> ApiKey | None:
     if cached is _NO_KEY:
         cached = find_active_key(_bearer())
         g.merchant_api_key = cached
-    return cached  # type: ignore[return-value]
+    return cached
 
 
 def rate_limit_key() -> str:

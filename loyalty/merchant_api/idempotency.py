@@ -13,9 +13,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import ReturningInsert
 
 from loyalty.merchant_api import errors
 from loyalty.merchant_api.models import IdempotencyRecord
@@ -37,7 +39,7 @@ def request_hash(method: str, path: str, payload: object) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
-def _insert(values: dict[str, object]):
+def _insert(values: dict[str, object]) -> ReturningInsert[int]:
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     return (
@@ -83,7 +85,8 @@ def claim(merchant_id: int, key: str, fingerprint: str) -> int | StoredResponse:
 def store(record_id: int, status: int, body: str) -> None:
     """Keep the answer on the claimed record (committed with the operation)."""
     db.session.execute(
-        IdempotencyRecord.__table__.update()
+        cast(Table, IdempotencyRecord.__table__)
+        .update()
         .where(IdempotencyRecord.id == record_id)
         .values(status_code=status, response_body=body)
     )
@@ -92,7 +95,8 @@ def store(record_id: int, status: int, body: str) -> None:
 def purge_expired(hours: int, now: datetime | None = None) -> int:
     """Delete records older than ``hours``; returns how many."""
     cutoff = (now or utcnow()) - timedelta(hours=max(hours, 24))
-    result = db.session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)),
     )
     return result.rowcount or 0

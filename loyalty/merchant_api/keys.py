@@ -53,11 +53,14 @@ def parse_scopes(values: list[str] | tuple[str, ...] | str) -> list[str]:
     return [s.value for s in ApiScope if s.value in wanted]
 
 
+_ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in ApiScope)
+
+
 def create_api_key(
     merchant: Merchant,
     name: str,
     *,
-    scopes: list[str] | tuple[str, ...] | str = tuple(s.value for s in ApiScope),
+    scopes: list[str] | tuple[str, ...] | str = _ALL_SCOPES,
     store: Store | None = None,
     created_by: StaffUser | None = None,
 ) -> NewApiKey:

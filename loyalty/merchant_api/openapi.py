@@ -146,10 +146,10 @@ _NUMBER = {
     "schema": {"type": "string"},
     "description": "The card number (the QR code's content).",
 }
-_SECURITY = [{"merchantKey": []}]
+_SECURITY: list[dict[str, list[str]]] = [{"merchantKey": []}]
 
 
-def _operation(op_id: str, summary: str, body: dict[str, Any], params: list[Any]) -> dict:
+def _operation(op_id: str, summary: str, body: dict[str, Any], params: list[Any]) -> dict[str, Any]:
     return {
         "post": {
             "operationId": op_id,

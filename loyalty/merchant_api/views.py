@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal, cast, overload
 
 from flask import Blueprint, Response, request
 from sqlalchemy.exc import DataError
@@ -94,7 +94,7 @@ def _store_for(key: ApiKey, payload: dict[str, Any]) -> Store:
     slug = payload.get("store")
     if slug is not None and not isinstance(slug, str):
         raise errors.invalid_field("store")
-    if key.store_id is not None:
+    if key.store is not None:
         if slug and slug != key.store.slug:
             raise errors.key_store_only()
         return key.store
@@ -113,6 +113,10 @@ def _card(key: ApiKey, number: str) -> LoyaltyCard:
     return card
 
 
+@overload
+def _int_field(payload: dict[str, Any], name: str, *, required: Literal[True] = True) -> int: ...
+@overload
+def _int_field(payload: dict[str, Any], name: str, *, required: bool) -> int | None: ...
 def _int_field(payload: dict[str, Any], name: str, *, required: bool = True) -> int | None:
     value = payload.get(name)
     if value is None and not required:
@@ -141,7 +145,8 @@ def _amount(payload: dict[str, Any]) -> Decimal | None:
         amount = Decimal(str(value))
     except InvalidOperation:
         raise errors.invalid_field("amount") from None
-    if not amount.is_finite() or amount.as_tuple().exponent < -2 or amount > MAX_AMOUNT:
+    # A finite Decimal's exponent is an int (the letters are for NaN and infinity).
+    if not amount.is_finite() or cast(int, amount.as_tuple().exponent) < -2 or amount > MAX_AMOUNT:
         raise errors.invalid_field("amount")
     return amount
 

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from flask import current_app
 from sqlalchemy import (
@@ -39,6 +39,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     Row,
+    Table,
     and_,
     any_,
     bindparam,
@@ -81,8 +82,8 @@ EXPIRY_CHUNK_SIZE = 500
 #: the next run.
 LAST_PASS_LOCK_TIMEOUT_MS = 5000
 
-_cards = LoyaltyCard.__table__
-_ledger = LoyaltyTransaction.__table__
+_cards = cast(Table, LoyaltyCard.__table__)
+_ledger = cast(Table, LoyaltyTransaction.__table__)
 
 Progress = Callable[[int], None]
 

@@ -27,15 +27,18 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 
 from loyalty.models import LoyaltyCard, WalletSyncStatus
 from loyalty.wallet.credentials import config_fingerprint
 from loyalty.wallet.errors import WalletPermanentError, WalletRejectedError, WalletRetryableError
-from loyalty.wallet.google import WalletClient, wallet_enabled
+
+# wallet_enabled is re-exported: views, tasks and the CLI ask the service whether Wallet is on.
+from loyalty.wallet.google import WalletClient
+from loyalty.wallet.google import wallet_enabled as wallet_enabled
 from loyalty.wallet.payloads import loyalty_class_body, loyalty_object_body, object_id_for
 from platform_core import db as dbmod
 from platform_core.extensions import db
@@ -208,14 +211,17 @@ def mark_program_for_sync(program_id: int) -> int:
     them up). One statement, however many cards. Returns how many cards it reset."""
     if not wallet_enabled():
         return 0
-    result = db.session.execute(
-        update(LoyaltyCard)
-        .where(
-            LoyaltyCard.program_id == program_id,
-            LoyaltyCard.wallet_sync_status == WalletSyncStatus.REJECTED,
-        )
-        .values(wallet_sync_status=WalletSyncStatus.PENDING, wallet_rejected_config=None)
-        .execution_options(synchronize_session="fetch")
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(LoyaltyCard)
+            .where(
+                LoyaltyCard.program_id == program_id,
+                LoyaltyCard.wallet_sync_status == WalletSyncStatus.REJECTED,
+            )
+            .values(wallet_sync_status=WalletSyncStatus.PENDING, wallet_rejected_config=None)
+            .execution_options(synchronize_session="fetch")
+        ),
     )
     return result.rowcount or 0
 
@@ -238,7 +244,7 @@ def retry_cards(statuses: Sequence[WalletSyncStatus], merchant_id: int | None = 
     )
     if merchant_id is not None:
         stmt = stmt.where(LoyaltyCard.merchant_id == merchant_id)
-    count = db.session.execute(stmt).rowcount or 0
+    count = cast(CursorResult[Any], db.session.execute(stmt)).rowcount or 0
     if count:
         from loyalty.wallet.tasks import retry_wallet_syncs_task
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast, overload
 
 import requests
 from flask import current_app
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, exists, select, update
 from sqlalchemy.orm import aliased
 from standardwebhooks.webhooks import Webhook
 
@@ -48,6 +49,12 @@ class Outcome:
     next_id: int | None = None
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
+@overload
+def _aware(value: datetime | None) -> datetime | None: ...
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -60,7 +67,7 @@ def retry_delay(attempts: int) -> timedelta:
     return min(timedelta(seconds=base * 4 ** max(attempts - 1, 0)), MAX_DELAY)
 
 
-def _is_head():
+def _is_head() -> ColumnElement[bool]:
     older = aliased(WebhookDelivery)
     return ~exists().where(
         and_(
@@ -84,11 +91,14 @@ def _claim(delivery_id: int, now: datetime, *, force: bool = False) -> bool:
     ]
     if not force:
         conditions += [WebhookDelivery.next_attempt_at <= now, _is_head()]
-    result = db.session.execute(
-        update(WebhookDelivery)
-        .where(*conditions)
-        .values(locked_until=lease)
-        .execution_options(synchronize_session=False)
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(WebhookDelivery)
+            .where(*conditions)
+            .values(locked_until=lease)
+            .execution_options(synchronize_session=False)
+        ),
     )
     dbmod.commit()
     return bool(result.rowcount)
@@ -150,6 +160,7 @@ def attempt_delivery(
     if not _claim(delivery_id, moment, force=force):
         return Outcome(delivery_id, "skipped")
     delivery = db.session.get(WebhookDelivery, delivery_id)
+    assert delivery is not None  # claimed just above: the row exists
     endpoint, event = delivery.endpoint, delivery.event
     code: int | None = None
     error: str | None = None
@@ -162,6 +173,7 @@ def attempt_delivery(
     except requests.RequestException as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
     delivery = db.session.get(WebhookDelivery, delivery_id)
+    assert delivery is not None  # still leased to this call: nobody else deletes it
     endpoint = delivery.endpoint
     delivery.attempts += 1
     delivery.last_attempt_at = moment
