@@ -69,7 +69,10 @@ def _store_choices() -> list[tuple[int | None, str]]:
 def _chosen_merchant(form: Any) -> Merchant:
     """The merchant the new row is for: the user's own, or (platform admins) the chosen one."""
     if not current_user.is_platform_admin:
-        return db.session.get(Merchant, current_user.merchant_id)
+        own = db.session.get(Merchant, current_user.merchant_id)
+        if own is None:
+            abort(404)
+        return own
     merchant = db.session.get(Merchant, form.merchant_id.data) if form.merchant_id.data else None
     if merchant is None:
         abort(404)
@@ -135,8 +138,8 @@ class ApiKeyAdmin(_IntegrationAdmin):
             try:
                 new = create_api_key(
                     merchant,
-                    form.name.data,
-                    scopes=form.scopes.data,
+                    form.name.data or "",
+                    scopes=form.scopes.data or [],
                     store=store,
                     created_by=current_user,
                 )
@@ -217,7 +220,7 @@ class WebhookEndpointAdmin(_IntegrationAdmin):
         if request.method == "POST" and form.validate():
             merchant = _chosen_merchant(form)
             try:
-                new = create_endpoint(merchant, form.url.data, form.events.data)
+                new = create_endpoint(merchant, form.url.data or "", form.events.data or [])
             except WebhookError as exc:
                 form.url.errors = [str(exc)]
             else:

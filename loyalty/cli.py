@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import click
 from flask import Flask
@@ -54,7 +56,7 @@ def _merchant_id(merchant_slug: str | None) -> int | None:
     return merchant.id
 
 
-def _print_preview(figures: list, verb: str) -> int:
+def _print_preview(figures: list[Any], verb: str) -> int:
     total_cards = sum(f.cards for f in figures)
     for f in figures:
         click.echo(f"{f.merchant_slug}: {f.cards} cards, {f.points} points {verb}")
@@ -67,7 +69,9 @@ def _print_preview(figures: list, verb: str) -> int:
     return total_cards
 
 
-def _run_with_progress(run_job, task_name: str, total: int, label: str, **kwargs) -> object:  # noqa: ANN001
+def _run_with_progress(
+    run_job: Callable[..., Any], task_name: str, total: int, label: str, **kwargs: Any
+) -> Any:
     """Run a job in a task run, with a progress bar showing cards per second."""
     from loyalty.tasks import ProgramsFailed, recorded_expiry
     from platform_core.task_runs.models import TaskRunSource
@@ -103,7 +107,7 @@ def _run_with_progress(run_job, task_name: str, total: int, label: str, **kwargs
     return report
 
 
-def _summary(report, elapsed: float) -> None:  # noqa: ANN001
+def _summary(report: Any, elapsed: float) -> None:
     rate = report.cards / elapsed if elapsed > 0 else 0
     click.echo(f"{report.cards} cards in {elapsed:.1f} s ({rate:,.0f} cards/s).")
     if report.left_locked:

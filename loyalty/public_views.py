@@ -5,7 +5,7 @@ No JavaScript anywhere: the QR code is an inline SVG drawn on the server.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -82,11 +82,14 @@ def _too_many_requests(exc: Exception) -> ResponseReturnValue:
         store = get_store_by_slug((request.view_args or {}).get("slug", ""))
     if store is not None:
         # Refused before the view ran: show the form again with what was typed.
-        html, status = enrollment_page(
-            store,
-            refused=_(
-                "You have tried too often in a short time. Your details are still here: "
-                "please wait a minute and send the form again."
+        html, status = cast(
+            tuple[str, int],
+            enrollment_page(
+                store,
+                refused=_(
+                    "You have tried too often in a short time. Your details are still here: "
+                    "please wait a minute and send the form again."
+                ),
             ),
         )
         return html, status, headers

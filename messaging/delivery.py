@@ -197,7 +197,7 @@ def _load_for_delivery(email_log_id: int) -> _Loaded | None:
     template = None
     if override_id is not None and store is not None:
         template = cached_template(row.code, "store", override_id, override_at)
-    elif platform_id is not None:
+    elif platform_id is not None:  # type: ignore[unreachable]  # outer join: may be NULL
         template = cached_template(row.code, "platform", platform_id, platform_at)
     return _Loaded(row, template, suppression_id, suppression_code)
 

@@ -171,7 +171,11 @@ def _programs(merchant_id: int | None) -> list[_Program]:
     )
     if merchant_id is not None:
         stmt = stmt.where(LoyaltyProgram.merchant_id == merchant_id)
-    return [_Program(*row) for row in db.session.execute(stmt)]
+    # points_expiry_days IS NOT NULL is part of the query.
+    return [
+        _Program(pid, name, merchant_id, days or 0, warning)
+        for pid, name, merchant_id, days, warning in db.session.execute(stmt).tuples()
+    ]
 
 
 def id_in(column: ColumnElement[int], ids: list[int]) -> ColumnElement[bool]:
@@ -430,7 +434,7 @@ def _lock_chunk(
     if wait and db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text(f"SET LOCAL lock_timeout = '{LAST_PASS_LOCK_TIMEOUT_MS}ms'"))
     started = time.perf_counter()
-    rows = list(db.session.execute(stmt))
+    rows: list[Row[Any]] = list(db.session.execute(stmt))
     report.lookup_seconds.append(time.perf_counter() - started)
     return rows
 

@@ -408,7 +408,7 @@ def add_stamps(
             now=now,
         )
         # Not a column: tells the webhook events that this row completed rewards.
-        row.completed_rewards = rewards
+        setattr(row, "completed_rewards", rewards)  # noqa: B010 - not a mapped column
         return row
 
     return _run(card, idempotency_key, apply)
@@ -501,11 +501,17 @@ def voidable_ids(
 _pin_failures = FailureLimit("RATELIMIT_VOID_PIN", scope="void-pin")
 
 
-def _check_pin(settings: MerchantLoyaltySettings, pin: str | None, staff_user: StaffUser) -> None:
-    """:raises LoyaltyError: ``pin_required``, ``pin_incorrect`` or ``pin_locked``."""
+def _check_pin(
+    settings: MerchantLoyaltySettings, pin: str | None, staff_user: StaffUser | None
+) -> None:
+    """:raises LoyaltyError: ``pin_required``, ``pin_incorrect`` or ``pin_locked``.
+
+    Wrong PINs are counted per staff user; a void through the merchant API (no staff user)
+    counts against the merchant's integration as one.
+    """
     if not pin:
         raise errors.pin_required()
-    key = str(staff_user.id)
+    key = str(staff_user.id) if staff_user is not None else f"merchant-api:{settings.merchant_id}"
     # Locked first: once the allowance is used up, even the right PIN is refused.
     if _pin_failures.locked(key):
         raise errors.pin_locked(_pin_failures.minutes_left(key))
@@ -514,7 +520,7 @@ def _check_pin(settings: MerchantLoyaltySettings, pin: str | None, staff_user: S
     if _pin_failures.fail(key):
         log.warning(
             "void PIN locked for staff user %s (merchant %s) after too many wrong PINs",
-            staff_user.id,
+            key,
             settings.merchant_id,
         )
         raise errors.pin_locked(_pin_failures.minutes_left(key))
