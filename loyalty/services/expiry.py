@@ -174,7 +174,7 @@ def _programs(merchant_id: int | None) -> list[_Program]:
     # points_expiry_days IS NOT NULL is part of the query.
     return [
         _Program(pid, name, merchant_id, days or 0, warning)
-        for pid, name, merchant_id, days, warning in db.session.execute(stmt).tuples()
+        for pid, name, merchant_id, days, warning in db.session.execute(stmt)
     ]
 
 
