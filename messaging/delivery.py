@@ -92,6 +92,7 @@ def build_message(row: EmailLog, rendered: RenderedEmail, *, mail_from: str) -> 
         body_text=rendered.body_text,
         body_html=rendered.body_html,
         message_id=row.message_id,
+        list_unsubscribe_url=row.list_unsubscribe_url,
     )
 
 

@@ -104,6 +104,7 @@ def build_mime(
     body_text: str,
     body_html: str,
     message_id: str | None = None,
+    list_unsubscribe_url: str | None = None,
 ) -> OutgoingEmail:
     """A multipart/alternative message with a text and an HTML part, both UTF-8.
 
@@ -116,10 +117,20 @@ def build_mime(
     :param body_html: the HTML body.
     :param message_id: the ``Message-ID`` to use (a retry keeps the first attempt's); a new
         one when ``None``.
+    :param list_unsubscribe_url: a marketing email's unsubscribe address: adds
+        ``List-Unsubscribe`` and the one-click ``List-Unsubscribe-Post`` (RFC 8058).
     :return: the message, with ``Message-ID`` and ``Date`` set.
     :raises ValueError: a header value holds a line break.
     """
-    _check_one_line(from_name, mail_from, to, reply_to or "", subject, message_id or "")
+    _check_one_line(
+        from_name,
+        mail_from,
+        to,
+        reply_to or "",
+        subject,
+        message_id or "",
+        list_unsubscribe_url or "",
+    )
     headers = [("From", _address(from_name, mail_from)), ("To", _ascii_address(to))]
     if reply_to:
         headers.append(("Reply-To", _ascii_address(reply_to)))
@@ -129,6 +140,11 @@ def build_mime(
         ("Message-ID", message_id or new_message_id(mail_from)),
         ("Auto-Submitted", "auto-generated"),
     ]
+    if list_unsubscribe_url:
+        headers += [
+            ("List-Unsubscribe", f"<{list_unsubscribe_url}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ]
     return OutgoingEmail(tuple(headers), body_text, body_html)
 
 

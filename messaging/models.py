@@ -179,6 +179,9 @@ class EmailLog(TimestampMixin, Model):
     body_html: Mapped[str | None] = mapped_column(Text)
     body_text: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: A marketing email's one-click unsubscribe address: sent as ``List-Unsubscribe`` with
+    #: ``List-Unsubscribe-Post`` (RFC 8058). Service emails have none.
+    list_unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
     #: For a resend: the log row it repeats.
     resent_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("email_logs.id", ondelete="SET NULL")

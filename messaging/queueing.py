@@ -58,6 +58,7 @@ def _queued_row(
     merchant_id: int | None,
     store_id: int | None,
     resent_from_id: int | None = None,
+    list_unsubscribe_url: str | None = None,
 ) -> EmailLog:
     """A new queued row, added to the session: first sends and resends both start here."""
     row = EmailLog(
@@ -72,6 +73,7 @@ def _queued_row(
         unknown_attempts=0,
         lease_expires_at=_lease(),
         resent_from_id=resent_from_id,
+        list_unsubscribe_url=list_unsubscribe_url,
     )
     db.session.add(row)
     return row
@@ -85,6 +87,7 @@ def send(
     context: dict[str, Any],
     merchant_id: int | None = None,
     store_id: int | None = None,
+    list_unsubscribe_url: str | None = None,
 ) -> EmailLog:
     """Queue the email ``code`` for ``recipient``; it is sent after the transaction commits.
 
@@ -98,6 +101,8 @@ def send(
         strings so the task (and any resend) renders the same message.
     :param merchant_id: the merchant the email is sent for (From name, Reply-To).
     :param store_id: the store it is sent for (template override, fallback locale).
+    :param list_unsubscribe_url: for a marketing email, the one-click unsubscribe address
+        (``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers, RFC 8058).
     :raises ValueError: ``context`` holds variables the template does not declare.
     """
     spec = get_spec(code)
@@ -115,6 +120,7 @@ def send(
         context_json=json.dumps(values, ensure_ascii=False, sort_keys=True),
         merchant_id=merchant_id,
         store_id=store_id,
+        list_unsubscribe_url=list_unsubscribe_url,
     )
     batch = db.session.info.get(_BATCH_KEY)
     if batch is not None:
@@ -159,6 +165,7 @@ def resend(email_log_id: int, *, staff_user: StaffUser | None = None) -> EmailLo
         merchant_id=original.merchant_id,
         store_id=original.store_id,
         resent_from_id=original.id,
+        list_unsubscribe_url=original.list_unsubscribe_url,
     )
     db.session.flush()
     log.info(
