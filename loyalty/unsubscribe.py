@@ -26,7 +26,6 @@ from platform_core.customers.consent import (
 from platform_core.customers.models import ConsentPurpose, ConsentSource, Customer
 from platform_core.extensions import csrf, db
 from platform_core.i18n import normalise_locale
-from platform_core.i18n_lazy import _
 from platform_core.links import external_url
 
 bp = Blueprint("loyalty_unsubscribe", __name__, template_folder="templates")
