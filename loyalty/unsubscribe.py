@@ -74,7 +74,8 @@ def unsubscribe(token: str) -> ResponseReturnValue:
     customer = db.session.get(Customer, request_.customer_id) if request_ else None
     if request_ is None or customer is None:
         return _render(None, "invalid", 404)
-    with force_locale(normalise_locale(customer.preferred_locale)):
+    locale = normalise_locale(customer.preferred_locale) or "en"
+    with force_locale(locale):
         if request.method == "GET":
             subscribed = has_consent(customer.id, request_.purpose)
             return _render(customer, "confirm" if subscribed else "done")
@@ -83,7 +84,7 @@ def unsubscribe(token: str) -> ResponseReturnValue:
             request_.purpose,
             granted=False,
             source=ConsentSource.UNSUBSCRIBE,
-            locale=normalise_locale(customer.preferred_locale),
+            locale=locale,
             wording=wording_hash(_WORDING),
         )
         dbmod.commit()
