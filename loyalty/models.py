@@ -62,6 +62,8 @@ class TransactionType(enum.StrEnum):
     VOID = "void"
     ADJUSTMENT = "adjustment"
     EXPIRY = "expiry"
+    #: The balance a card brought from a legacy system (CSV import): counts as earned.
+    OPENING_BALANCE = "opening_balance"
 
     @property
     def label(self) -> str:
@@ -77,6 +79,7 @@ TRANSACTION_TYPE_LABELS = {
     TransactionType.VOID: _l("Void"),
     TransactionType.ADJUSTMENT: _l("Adjustment"),
     TransactionType.EXPIRY: _l("Points expired"),
+    TransactionType.OPENING_BALANCE: _l("Opening balance"),
 }
 
 
