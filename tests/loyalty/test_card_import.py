@@ -283,3 +283,13 @@ def test_cli_dry_run_then_import(runner: Any, world: World, session: Any, tmp_pa
     assert _count(session, Customer, email="ines@example.lu") == 1
     wrong = runner.invoke(args=["loyalty", "import-cards", str(path), "--merchant", "nope"])
     assert wrong.exit_code != 0
+
+
+def test_points_for_a_stamps_program_are_refused_per_row(
+    session: Any, stamps_merchant: Any, stamps_store: Any, stamps_program: Any
+) -> None:
+    data = b"email;first_name;last_name;points;stamps\na@b.lu;A;B;10;0\nc@d.lu;C;D;;3\n"
+    report = import_file(stamps_merchant, read_import_file(data))
+    assert report.created == 1
+    assert [p.line for p in report.problems] == [2]
+    assert "no points" in report.problems[0].message
