@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask_babel import format_decimal
 from sqlalchemy import insert, select
 
 from loyalty.bounds import Bound
@@ -304,8 +305,8 @@ def _read_row(
             _(
                 "“%(value)s” is not a number of points from %(min)s to %(max)s.",
                 value=cell("points"),
-                min=OPENING_POINTS.minimum,
-                max=OPENING_POINTS.maximum,
+                min=format_decimal(OPENING_POINTS.minimum),
+                max=format_decimal(OPENING_POINTS.maximum),
             ),
         )
     stamps = _count(cell("stamps"), OPENING_STAMPS)
@@ -315,8 +316,8 @@ def _read_row(
             _(
                 "“%(value)s” is not a number of stamps from %(min)s to %(max)s.",
                 value=cell("stamps"),
-                min=OPENING_STAMPS.minimum,
-                max=OPENING_STAMPS.maximum,
+                min=format_decimal(OPENING_STAMPS.minimum),
+                max=format_decimal(OPENING_STAMPS.maximum),
             ),
         )
     consent_text = cell("marketing_consent")
