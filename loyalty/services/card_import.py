@@ -23,10 +23,11 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
+from typing import cast
 
 from flask_babel import format_decimal
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 
 from loyalty.bounds import Bound
 from loyalty.models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, TransactionType
@@ -38,6 +39,12 @@ from platform_core.extensions import db
 from platform_core.i18n_lazy import _, _l
 from platform_core.models_base import utcnow
 from platform_core.tenancy.models import Merchant, Store
+
+# Core tables: the ORM's bulk insert costs more than the statements themselves here.
+_customers = cast(Table, Customer.__table__)
+_cards = cast(Table, LoyaltyCard.__table__)
+_ledger = cast(Table, LoyaltyTransaction.__table__)
+_consents = cast(Table, ConsentRecord.__table__)
 
 #: Rows per chunk: one transaction, a handful of statements.
 CHUNK_SIZE = 500
@@ -87,7 +94,9 @@ _LOCALE_NAMES = {
     "letzebuergesch": "lb", "luxembourgish": "lb", "luxembourgeois": "lb",
     "luxemburgisch": "lb",
 }  # fmt: skip
-_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%d-%m-%Y")
+#: 1990-05-31, and 31.05.1990, 31/05/1990 or 31-05-1990.
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_LOCAL_DATE = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -360,15 +369,20 @@ def _date(value: str) -> date | None:
     """The date, or ``None`` when empty; :class:`ValueError` when unreadable or in the future."""
     if not value:
         return None
-    for pattern in _DATE_FORMATS:
-        try:
-            parsed = datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-        if date(1900, 1, 1) <= parsed <= date.today():
-            return parsed
-        break
-    raise ValueError(value)
+    # Regular expressions rather than strptime: a 100,000-row file spends a third of its
+    # reading time in strptime otherwise.
+    iso = _ISO_DATE.fullmatch(value)
+    local = None if iso else _LOCAL_DATE.fullmatch(value)
+    if iso:
+        year, month, day = (int(part) for part in iso.groups())
+    elif local:
+        day, month, year = (int(part) for part in local.groups())
+    else:
+        raise ValueError(value)
+    parsed = date(year, month, day)  # ValueError for 30 February
+    if not date(1900, 1, 1) <= parsed <= date.today():
+        raise ValueError(value)
+    return parsed
 
 
 def _locale(value: str) -> str | None:
@@ -527,8 +541,10 @@ def _write(
 
     numbers = _card_numbers([row for row, _store in todo])
     cards = db.session.execute(
-        insert(LoyaltyCard).returning(
-            LoyaltyCard.id, LoyaltyCard.customer_id, sort_by_parameter_order=True
+        insert(_cards).returning(
+            _cards.c.id,
+            _cards.c.customer_id,
+            sort_by_parameter_order=True,
         ),
         [
             {
@@ -564,7 +580,7 @@ def _write(
         if row.points or row.stamps
     ]
     if ledger:
-        db.session.execute(insert(LoyaltyTransaction), ledger)
+        db.session.execute(insert(_ledger), ledger)
     digest = wording_hash(IMPORT_WORDING)
     consents = [
         {
@@ -581,7 +597,7 @@ def _write(
         if row.marketing_consent and row.email not in known
     ]
     if consents:
-        db.session.execute(insert(ConsentRecord), consents)
+        db.session.execute(insert(_consents), consents)
     for row, _store in todo:
         if row.marketing_consent and row.email in known:
             # A customer we already had: their own history decides what a grant changes.
