@@ -119,12 +119,9 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
 FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()
 """
 
-event.listen(
-    AuditLog.__table__, "after_create", DDL(PG_FUNCTION).execute_if(dialect="postgresql")
-)
-event.listen(
-    AuditLog.__table__, "after_create", DDL(PG_TRIGGER).execute_if(dialect="postgresql")
-)
+for _statement in (PG_FUNCTION, PG_TRIGGER):
+    _ddl = DDL(_statement)  # type: ignore[no-untyped-call]
+    event.listen(AuditLog.__table__, "after_create", _ddl.execute_if(dialect="postgresql"))
 
 
 class AuditLogIsAppendOnly(RuntimeError):

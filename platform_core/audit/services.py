@@ -120,12 +120,12 @@ def redact_audit_values(model: str, object_id: int | str) -> int:
     database allows: on PostgreSQL the trigger lets it through for this transaction only.
     Returns the number of entries redacted.
     """
-    rows = db.session.execute(
+    found = db.session.execute(
         select(AuditLog.id, AuditLog.changes).where(
             AuditLog.model == model, AuditLog.object_id == str(object_id)
         )
     ).all()
-    rows = [(row_id, changes) for row_id, changes in rows if changes]
+    rows: list[tuple[int, dict[str, Any]]] = [(i, changes) for i, changes in found if changes]
     if not rows:
         return 0
     postgres = db.session.get_bind().dialect.name == "postgresql"
