@@ -45,20 +45,24 @@ def mask_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     """``changes`` with the value of every secret-named key (at any depth) replaced by ``***``.
 
     A secret that was or becomes empty stays ``None``, so the row still tells "set" from
-    "cleared".
+    "cleared"; a yes/no flag (``void_requires_pin``) holds no secret and stays as it is.
     """
     masked: dict[str, Any] = {}
     for key, value in changes.items():
         if is_secret(str(key)):
             if isinstance(value, list | tuple):
-                masked[key] = [None if v is None else MASK for v in value]
+                masked[key] = [_masked(v) for v in value]
             else:
-                masked[key] = None if value is None else MASK
+                masked[key] = _masked(value)
         elif isinstance(value, Mapping):
             masked[key] = mask_changes(value)
         else:
             masked[key] = _plain(value)
     return masked
+
+
+def _masked(value: Any) -> Any:
+    return value if value is None or isinstance(value, bool) else MASK
 
 
 def record_audit(

@@ -367,3 +367,49 @@ def test_an_erasure_may_redact_the_values_of_a_rows_entries(session):
         with pytest.raises(DBAPIError, match="append-only"):
             session.execute(text("UPDATE audit_log SET action = 'x'"))
         savepoint.rollback()
+
+
+def test_a_void_pin_change_is_masked(client, login_as, merchant_admin, session, terminal_world):
+    from loyalty.services.programs import get_settings
+
+    login_as(merchant_admin)
+    settings = get_settings(terminal_world.merchant.id)
+    session.commit()
+    response = client.post(
+        f"/admin/merchantloyaltysettings/edit/?id={settings.id}",
+        data={
+            "self_enrollment_enabled": "y",
+            "voids_allowed": "y",
+            "void_window_days": "21",
+            "min_points_to_redeem": "0",
+            "cross_store_redemption": "y",
+            "void_requires_pin": "y",
+            "new_pin": "4321",
+        },
+    )
+    assert response.status_code == 302, response.text
+    (row,) = _rows(session, action="update", model="MerchantLoyaltySettings")
+    assert row.changes["void_pin_hash"] == [None, "***"]
+    assert row.changes["void_requires_pin"] == [False, True]
+    assert row.changes["void_window_days"][1] == 21
+    session.refresh(settings)
+    assert settings.void_pin_hash not in json.dumps(row.changes)
+
+
+def test_api_key_creation_and_revocation_are_recorded_without_the_key(
+    client, login_as, merchant_admin, session
+):
+    login_as(merchant_admin)
+    answer = client.post(
+        "/admin/api_keys/add/", data={"name": "Web shop", "store_id": "", "scopes": ["enroll"]}
+    )
+    assert answer.status_code == 200
+    key = re.search(r"(lk_[0-9a-f]{8}_[A-Za-z0-9_-]+)", answer.text).group(1)
+    (created,) = _rows(session, action="api_key")
+    assert created.changes == {"event": "created", "name": "Web shop"}
+    assert created.merchant_id == merchant_admin.merchant_id
+    revoke = client.post("/admin/api_keys/revoke/", data={"id": created.object_id})
+    assert revoke.status_code == 302
+    events = [r.changes["event"] for r in _rows(session, action="api_key")]
+    assert events == ["created", "revoked"]
+    assert key not in json.dumps([r.changes for r in _rows(session)])
