@@ -265,7 +265,9 @@ def test_merchant_admin_sees_only_their_merchants_rows(
     assert page.status_code == 200
     assert "own.actor@example.lu" in page.text
     assert "zeta" not in page.text.lower()
-    assert client.get(f"/admin/auditlog/details/?id={own.id}").status_code == 200
+    details = client.get(f"/admin/auditlog/details/?id={own.id}")
+    assert details.status_code == 200
+    assert "<th>first_name</th><td>Ann</td><td>Anne</td>" in details.text
     assert client.get(f"/admin/auditlog/details/?id={foreign.id}").status_code == 404
     assert client.get(f"/admin/auditlog/details/?id={platform.id}").status_code == 404
     export = client.get("/admin/auditlog/export/csv/", buffered=True)
