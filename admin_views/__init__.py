@@ -25,6 +25,7 @@ def register_admin(app: Flask) -> Admin:
         csp_nonce_generator=csp_nonce,
     )
     from admin_views import (
+        audit,
         card_import,
         integrations,
         loyalty,
@@ -40,6 +41,7 @@ def register_admin(app: Flask) -> Admin:
     messaging.add_views(admin)
     integrations.add_views(admin)
     task_runs.add_views(admin)
+    audit.add_views(admin)
     wallet.add_views(admin)
     admin.init_app(app)
     return admin

@@ -20,6 +20,8 @@ from messaging.models import StoreEmailTemplate
 from messaging.rendering import TemplateProblem, TemplateRenderError
 from messaging.sandbox_pool import SandboxUnavailable
 from platform_core import db as dbmod
+from platform_core.audit.models import AuditAction
+from platform_core.audit.services import record_audit
 from platform_core.forms import BaseForm
 from platform_core.i18n_lazy import _, _l
 from platform_core.staff.models import StaffRole
@@ -158,6 +160,7 @@ class EmailTemplateEditorView(BaseView):
             attach_problems(form, exc.problems)
             flash(_("Not saved: correct the problems shown below."), "error")
             return None
+        _audit(AuditAction.UPDATE, store, code, locale, "saved")
         dbmod.commit()
         flash(_("The template was saved."), "success")
         return redirect(url_for(".edit", store_id=store.id, code=code, locale=locale))
@@ -216,6 +219,7 @@ class EmailTemplateEditorView(BaseView):
             )
         else:
             number = version.version
+            _audit(AuditAction.UPDATE, store, code, locale, f"restored version {number}")
             dbmod.commit()
             flash(_("Version %(number)s was restored as a new version.", number=number), "success")
         return redirect(url_for(".edit", store_id=store.id, code=code, locale=locale))
@@ -251,6 +255,7 @@ class EmailTemplateEditorView(BaseView):
         form = BaseForm()
         if request.method == "POST" and form.validate():
             editor.reset_override(current_user, store, code, locale)
+            _audit(AuditAction.DELETE, store, code, locale, "reset")
             dbmod.commit()
             flash(
                 _("The override was deleted: this store now sends the platform version."), "success"
@@ -284,3 +289,14 @@ def _render(
 
 def _samples(code: str, locale: str) -> dict[str, str]:
     return sample_context(code, locale)
+
+
+def _audit(action: AuditAction, store: Store, code: str, locale: str, event: str) -> None:
+    """A store override's change: which template, not its text (the versions keep that)."""
+    record_audit(
+        action,
+        model="StoreEmailTemplate",
+        object_id=f"{store.id}/{code}/{locale}",
+        merchant_id=store.merchant_id,
+        changes={"event": event, "store_id": store.id, "code": code, "locale": locale},
+    )

@@ -32,6 +32,8 @@ from loyalty.services import cards as card_services
 from loyalty.services import enrollment, ledger
 from loyalty.services.programs import get_settings
 from platform_core import db as dbmod
+from platform_core.audit.models import AuditAction
+from platform_core.audit.services import record_audit
 from platform_core.extensions import db
 from platform_core.i18n_lazy import _, _l
 from platform_core.scoping import apply_scope, row_in_scope
@@ -148,6 +150,7 @@ class TerminalView(BaseView):
             dbmod.rollback()
             flash(str(exc), "error")
             return self._render_card(store, card, status=400, **{operation: form})
+        _audit(operation, store, row=row, card=card)
         dbmod.commit()
         _flash_done(row, card)
         return redirect(url_for(".card", store_id=store.id, card_id=card.id))
@@ -185,6 +188,7 @@ class TerminalView(BaseView):
                     dbmod.rollback()
                     flash(str(exc), "error")
                 else:
+                    _audit("void", store, row=row, card=card)
                     dbmod.commit()
                     _flash_done(row, card)
                     return redirect(url_for(".card", store_id=store.id, card_id=card.id))
@@ -221,6 +225,7 @@ class TerminalView(BaseView):
                 else:
                     card_id = result.card.id
                     number = card_services.format_card_number(result.card.card_number)
+                    _audit("enroll", store, card=result.card, created=result.created)
                     dbmod.commit()
                     if result.created:
                         flash(
@@ -310,6 +315,35 @@ def _record(operation: str, form: Any, card: LoyaltyCard, store: Store) -> Loyal
     if operation == "stamps":
         return ledger.add_stamps(card, form.count.data, **common)
     return ledger.redeem_stamp_reward(card, **common)
+
+
+def _audit(
+    operation: str,
+    store: Store,
+    *,
+    card: LoyaltyCard,
+    row: LoyaltyTransaction | None = None,
+    created: bool | None = None,
+) -> None:
+    """The audit row of a terminal operation (no customer data: ids and amounts)."""
+    details: dict[str, Any] = {"operation": operation, "store_id": store.id, "card_id": card.id}
+    if row is not None:
+        details.update(
+            type=row.type,
+            points_delta=row.points_delta,
+            stamps_delta=row.stamps_delta,
+            purchase_amount=row.purchase_amount,
+            points_balance_after=row.points_balance_after,
+        )
+    if created is not None:
+        details["card_created"] = created
+    record_audit(
+        AuditAction.TERMINAL,
+        model=LoyaltyTransaction if row is not None else LoyaltyCard,
+        object_id=row.id if row is not None else card.id,
+        merchant_id=card.merchant_id,
+        changes=details,
+    )
 
 
 def _flash_done(row: LoyaltyTransaction, card: LoyaltyCard) -> None:
