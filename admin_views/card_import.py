@@ -29,6 +29,8 @@ from loyalty.services.card_import import (
     read_import_file,
 )
 from platform_core import db as dbmod
+from platform_core.audit.models import AuditAction
+from platform_core.audit.services import record_audit
 from platform_core.errors import large_body
 from platform_core.extensions import db
 from platform_core.forms import BaseForm
@@ -164,6 +166,18 @@ class CardImportView(BaseView):
             )
         except ImportFileError as exc:
             return self._upload_page(self._upload_form(), str(exc), status=400)
+        record_audit(
+            AuditAction.IMPORT,
+            model="LoyaltyCard",
+            merchant_id=store.merchant_id,
+            changes={
+                "file": [None, form.filename.data or ""],
+                "store_id": [None, store.id],
+                "created": [None, report.created],
+                "existing": [None, report.existing],
+                "refused": [None, len(report.problems)],
+            },
+        )
         dbmod.commit()
         return self.render(
             "admin/loyalty/import_result.html",

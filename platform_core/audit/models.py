@@ -38,6 +38,8 @@ class AuditAction(enum.StrEnum):
     LOGIN_FAILED = "login_failed"
     API_KEY = "api_key"
     WEBHOOK = "webhook"
+    #: A CSV import of customers and cards (one row per import, with its counts).
+    IMPORT = "import"
 
     @property
     def label(self) -> str:
@@ -56,6 +58,7 @@ ACTION_LABELS = {
     AuditAction.LOGIN_FAILED: _l("Failed login"),
     AuditAction.API_KEY: _l("API key"),
     AuditAction.WEBHOOK: _l("Webhook endpoint"),
+    AuditAction.IMPORT: _l("Card import"),
 }
 
 

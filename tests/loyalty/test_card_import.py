@@ -15,6 +15,7 @@ from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType
 from loyalty.services.card_import import ImportFileError, import_file, read_import_file
 from loyalty.services.verify import verify_ledger
 from platform_core import db as dbmod
+from platform_core.audit.models import AuditLog
 from platform_core.customers.models import ConsentRecord, ConsentSource, Customer
 from tests.loyalty.console_world import World, build_world
 
@@ -209,6 +210,9 @@ def test_console_preview_then_import(
     assert "Line" in result
     assert "“1985-02-30”" in result
     assert _count(session, LoyaltyCard) == before + 2
+    audit = session.scalars(select(AuditLog).filter_by(action="import")).one()
+    assert audit.merchant_id == world.merchant.id
+    assert audit.changes["created"] == [None, 2]
 
 
 def test_console_is_scoped(
