@@ -30,9 +30,11 @@ from loyalty.errors import LoyaltyError
 from loyalty.models import LoyaltyCard, LoyaltyTransaction
 from loyalty.services import cards as card_services
 from loyalty.services import enrollment, ledger
+from loyalty.services.program_texts import program_texts
 from loyalty.services.programs import get_settings
 from platform_core import db as dbmod
 from platform_core.extensions import db
+from platform_core.i18n import current_locale_code
 from platform_core.i18n_lazy import _, _l
 from platform_core.scoping import apply_scope, row_in_scope
 from platform_core.staff.models import StaffRole
@@ -115,6 +117,7 @@ class TerminalView(BaseView):
             store=store,
             card=card,
             program=card.program,
+            texts=program_texts(card.program, current_locale_code()),
             forms=forms,
             history=history,
             voidable=ledger.voidable_ids(history),
@@ -137,6 +140,7 @@ class TerminalView(BaseView):
                 store=store,
                 card=card,
                 program=card.program,
+                texts=program_texts(card.program, current_locale_code()),
                 form=form,
                 operation=operation,
                 title=title,
