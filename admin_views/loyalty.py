@@ -236,6 +236,9 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
             flash(_no_terms_warning(model), "warning")
 
     def on_form_prefill(self, form: Any, id: Any) -> None:
+        # Flask-Admin also calls this after a refused POST: keep what was typed then.
+        if is_form_submitted():
+            return
         program = self.get_one(id)
         if program is not None:
             texts_form.prefill(form, program_texts.own_texts(program))

@@ -41,14 +41,16 @@ def _field(field: str) -> Field:
             label,
             validators=[
                 Optional(),
-                Length(max=500, message=_l("Use at most %(max)d characters.")),
+                Length(max=500, message=_l("Use at most 500 characters.")),
                 URL(message=_l("Enter a full address starting with https://.")),
             ],
         )
-    maximum = 120 if field == "name" else 200
+    if field == "name":
+        return StringField(
+            label, validators=[Length(max=120, message=_l("Use at most 120 characters."))]
+        )
     return StringField(
-        label,
-        validators=[Length(max=maximum, message=_l("Use at most %(max)d characters."))],
+        label, validators=[Length(max=200, message=_l("Use at most 200 characters."))]
     )
 
 

@@ -191,8 +191,7 @@ PROGRAMS = (
             },
             "lb": {
                 "name": "Schumann Kaffiskaart",
-                "description": "Fir all Kaffi kritt Dir e Stempel; den zéngte offréiere mir "
-                "Iech.",
+                "description": "Fir all Kaffi kritt Dir e Stempel; den zéngte offréiere mir Iech.",
                 "reward_description": "E Kaffi gratis",
             },
             "de": {
