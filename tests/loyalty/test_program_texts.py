@@ -104,9 +104,9 @@ def test_set_program_texts_replaces_clears_and_refuses_unknown(session, texts_pr
     with pytest.raises(ValueError, match="fields"):
         set_program_texts(texts_program, {"fr": {"slogan": "x"}})
     rows = session.scalar(
-        select(func.count()).select_from(ProgramText).where(
-            ProgramText.program_id == texts_program.id
-        )
+        select(func.count())
+        .select_from(ProgramText)
+        .where(ProgramText.program_id == texts_program.id)
     )
     assert rows == 2  # fr, en
 
