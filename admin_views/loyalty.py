@@ -165,6 +165,7 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
     ]
     form_extra_fields = texts_form.extra_fields()
     form_rules = [
+        texts_form.HiddenFields("csrf_token"),
         texts_form.OptionalField("merchant"),
         "name",
         "kind",

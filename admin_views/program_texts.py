@@ -93,6 +93,25 @@ class OptionalField(rules.Field):
         return super().__call__(form, form_opts, field_args)
 
 
+class HiddenFields(rules.BaseRule):
+    """Fields the form template renders itself (``form.hidden_tag()``: the CSRF token).
+
+    Named in the rules so Flask-Admin does not drop them from a form with rules (it removes
+    every field no rule names, which would drop the CSRF token and refuse every save).
+    """
+
+    def __init__(self, *names: str) -> None:
+        super().__init__()
+        self.names = list(names)
+
+    @property
+    def visible_fields(self) -> list[str]:
+        return self.names
+
+    def __call__(self, form: Any, form_opts: Any = None, field_args: Any = None) -> str:
+        return ""
+
+
 class TextsGrid(rules.BaseRule):
     """The four languages side by side: one row per text, one column per language."""
 
