@@ -30,8 +30,8 @@ from loyalty.errors import LoyaltyError
 from loyalty.models import LoyaltyCard, LoyaltyTransaction
 from loyalty.services import cards as card_services
 from loyalty.services import enrollment, ledger
-from loyalty.services.program_texts import program_texts
-from loyalty.services.programs import get_settings
+from loyalty.services.program_texts import has_terms, program_texts
+from loyalty.services.programs import get_merchant_program, get_settings
 from platform_core import db as dbmod
 from platform_core.extensions import db
 from platform_core.i18n import current_locale_code
@@ -205,7 +205,9 @@ class TerminalView(BaseView):
     @expose("/<int:store_id>/enroll/", methods=["GET", "POST"])
     def enroll(self, store_id: int) -> Any:
         store = _store_or_404(store_id)
-        form = StaffEnrollmentForm()
+        program = get_merchant_program(store.merchant_id).program
+        # A program without terms has no terms for the customer to accept.
+        form = StaffEnrollmentForm(terms_required=program is None or has_terms(program))
         if request.method == "GET":
             form.preferred_locale.data = store.default_locale
         status = 200

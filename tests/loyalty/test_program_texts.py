@@ -369,3 +369,37 @@ def test_merchant_user_cannot_edit_another_merchants_texts(
     assert response.status_code in (302, 404)
     session.expire_all()
     assert own_texts(session.get(LoyaltyProgram, termless_program.id))["lb"]["description"] == ""
+
+
+def test_terminal_enrolls_without_terms_for_a_program_without_terms(
+    client, login_as, session, create_staff_user, termless_program
+):
+    from platform_core.staff.models import StaffRole
+
+    store = termless_program.merchant.stores[0]
+    cashier = create_staff_user(
+        role=StaffRole.STORE_STAFF,
+        merchant=termless_program.merchant,
+        stores=[store],
+        email="kasse@lentz.lu",
+    )
+    login_as(cashier)
+    page = _page(client, f"/admin/terminal/{store.id}/enroll/")
+    assert 'name="accept_terms"' not in page
+    response = client.post(f"/admin/terminal/{store.id}/enroll/", data=FORM)
+    assert response.status_code in (200, 302), response.get_data(as_text=True)
+    assert _cards_of(session, termless_program) == 1
+
+
+# --- the demo seed --------------------------------------------------------------------------
+def test_demo_programs_are_written_in_all_four_languages():
+    from seeds.demo_loyalty import PROGRAMS
+
+    for spec in PROGRAMS:
+        assert set(spec.texts) == {"en", "fr", "de", "lb"}
+        for code, values in spec.texts.items():
+            assert values["name"] and values["description"], (spec.merchant_slug, code)
+        if spec.fields["kind"] is ProgramKind.STAMPS:
+            rewards = {code: values["reward_description"] for code, values in spec.texts.items()}
+            assert len(set(rewards.values())) == 4, "each language has its own reward"
+            assert rewards["de"] == "Ein Kaffee gratis"
