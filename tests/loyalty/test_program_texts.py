@@ -398,7 +398,8 @@ def test_demo_programs_are_written_in_all_four_languages():
     for spec in PROGRAMS:
         assert set(spec.texts) == {"en", "fr", "de", "lb"}
         for code, values in spec.texts.items():
-            assert values["name"] and values["description"], (spec.merchant_slug, code)
+            assert values["name"], (spec.merchant_slug, code)
+            assert values["description"], (spec.merchant_slug, code)
         if spec.fields["kind"] is ProgramKind.STAMPS:
             rewards = {code: values["reward_description"] for code, values in spec.texts.items()}
             assert len(set(rewards.values())) == 4, "each language has its own reward"
