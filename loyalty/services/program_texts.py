@@ -10,7 +10,7 @@ JSON API, emails, Google Wallet) asks :func:`program_texts`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from loyalty.models import PROGRAM_TEXT_LOCALES, LoyaltyProgram, ProgramText
 from platform_core.extensions import db
@@ -119,8 +119,3 @@ def set_program_texts(
         for field, value in cleaned.items():
             setattr(row, field, value)
     db.session.flush()
-
-
-def texts_as_dict(texts: ProgramTexts) -> dict[str, str]:
-    """``texts`` as a plain dict (templates and tests)."""
-    return {field.name: getattr(texts, field.name) for field in fields(texts)}
