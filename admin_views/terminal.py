@@ -30,11 +30,13 @@ from loyalty.errors import LoyaltyError
 from loyalty.models import LoyaltyCard, LoyaltyTransaction
 from loyalty.services import cards as card_services
 from loyalty.services import enrollment, ledger
-from loyalty.services.programs import get_settings
+from loyalty.services.program_texts import has_terms, program_texts
+from loyalty.services.programs import get_merchant_program, get_settings
 from platform_core import db as dbmod
 from platform_core.audit.models import AuditAction
 from platform_core.audit.services import record_audit
 from platform_core.extensions import db
+from platform_core.i18n import current_locale_code
 from platform_core.i18n_lazy import _, _l
 from platform_core.scoping import apply_scope, row_in_scope
 from platform_core.staff.models import StaffRole
@@ -117,6 +119,7 @@ class TerminalView(BaseView):
             store=store,
             card=card,
             program=card.program,
+            texts=program_texts(card.program, current_locale_code()),
             forms=forms,
             history=history,
             voidable=ledger.voidable_ids(history),
@@ -139,6 +142,7 @@ class TerminalView(BaseView):
                 store=store,
                 card=card,
                 program=card.program,
+                texts=program_texts(card.program, current_locale_code()),
                 form=form,
                 operation=operation,
                 title=title,
@@ -205,7 +209,9 @@ class TerminalView(BaseView):
     @expose("/<int:store_id>/enroll/", methods=["GET", "POST"])
     def enroll(self, store_id: int) -> Any:
         store = _store_or_404(store_id)
-        form = StaffEnrollmentForm()
+        program = get_merchant_program(store.merchant_id).program
+        # A program without terms has no terms for the customer to accept.
+        form = StaffEnrollmentForm(terms_required=program is None or has_terms(program))
         if request.method == "GET":
             form.preferred_locale.data = store.default_locale
         status = 200
