@@ -319,4 +319,3 @@ def _render(
     except SandboxUnavailable:
         message = _("The template could not be checked now. Try again shortly.")
         return None, [TemplateProblem("body_html", None, message)]
-

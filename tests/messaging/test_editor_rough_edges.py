@@ -187,9 +187,7 @@ def _three_versions(store, admin):
     return sorted(override.versions, key=lambda v: v.version)
 
 
-def test_the_diff_page_shows_what_changed_between_two_versions(
-    client, login_as, shop, session
-):
+def test_the_diff_page_shows_what_changed_between_two_versions(client, login_as, shop, session):
     store, admin = shop
     v1, _v2, v3 = _three_versions(store, admin)
     login_as(admin)
@@ -199,8 +197,10 @@ def test_the_diff_page_shows_what_changed_between_two_versions(
     assert page.status_code == 200
     text = page.text
     subject = re.search(r'data-diff-field="subject".*?</section>', text, re.S).group(0)
-    assert 'data-line="removed"' in subject and "− Eins" in subject
-    assert 'data-line="added"' in subject and "+ Zwei" in subject
+    assert 'data-line="removed"' in subject
+    assert "− Eins" in subject
+    assert 'data-line="added"' in subject
+    assert "+ Zwei" in subject
     body = re.search(r'data-diff-field="body_html".*?</section>', text, re.S).group(0)
     # Template markup is shown as text, escaped, never as markup of the page.
     assert "− &lt;p&gt;Alt&lt;/p&gt;" in body
@@ -235,9 +235,11 @@ def test_diffs_stay_within_the_users_scope(
         platform_admin, dummy_store, CODE, "de", subject="Fremd", body_html="<p>Fremd</p>"
     )
     foreign_id = foreign.versions[0].id
-    other_locale = editor.save_override(
-        admin, store, CODE, "fr", subject="Autre", body_html="<p>Autre</p>"
-    ).versions[0].id
+    other_locale = (
+        editor.save_override(admin, store, CODE, "fr", subject="Autre", body_html="<p>Autre</p>")
+        .versions[0]
+        .id
+    )
     login_as(admin)
     url = f"{_url(store, 'de')}diff"
     assert client.get(f"{url}?old={foreign_id}&new={v3.id}").status_code == 404
