@@ -27,7 +27,7 @@ from admin_views.terminal_forms import (
     VoidForm,
 )
 from loyalty.errors import LoyaltyError
-from loyalty.models import LoyaltyCard, LoyaltyTransaction
+from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType
 from loyalty.services import cards as card_services
 from loyalty.services import enrollment, ledger
 from loyalty.services.program_texts import has_terms, program_texts
@@ -123,6 +123,8 @@ class TerminalView(BaseView):
             forms=forms,
             history=history,
             voidable=ledger.voidable_ids(history),
+            voided=ledger.voided_ids(history),
+            void_effect=void_effect,
             rewards_ready=card.rewards_ready(),
         ), status
 
@@ -137,6 +139,13 @@ class TerminalView(BaseView):
         if not form.validate():
             return self._render_card(store, card, status=400, **{operation: form})
         if not form.is_confirmed:
+            # The service's own rules, asked before the confirmation page: staff never
+            # confirm an operation the ledger would refuse (it decides again on confirm).
+            try:
+                _check(operation, form, card, store)
+            except LoyaltyError as exc:
+                _show_refusal(operation, form, exc)
+                return self._render_card(store, card, status=400, **{operation: form})
             return self.render(
                 "admin/terminal/confirm.html",
                 store=store,
@@ -282,11 +291,46 @@ def _history(card: LoyaltyCard) -> list[LoyaltyTransaction]:
     stmt = (
         db.select(LoyaltyTransaction)
         .where(LoyaltyTransaction.card_id == card.id)
-        .options(joinedload(LoyaltyTransaction.store), joinedload(LoyaltyTransaction.staff_user))
+        .options(
+            joinedload(LoyaltyTransaction.store),
+            joinedload(LoyaltyTransaction.staff_user),
+            joinedload(LoyaltyTransaction.voided_transaction),
+        )
         .order_by(LoyaltyTransaction.id.desc())
         .limit(HISTORY_ROWS)
     )
     return list(db.session.scalars(apply_scope(stmt, LoyaltyTransaction, current_user)))
+
+
+def void_effect(row: LoyaltyTransaction) -> str:
+    """What voiding ``row`` did for the customer, shown on the voided row and on its void."""
+    if row.type == TransactionType.STAMP_REWARD:
+        return _("reward given back")
+    if row.points_delta < 0:
+        return _("points given back")
+    if row.points_delta > 0:
+        return _("points taken back")
+    if row.stamps_delta:
+        return _("stamps taken back")
+    return ""
+
+
+def _check(operation: str, form: Any, card: LoyaltyCard, store: Store) -> None:
+    """:raises LoyaltyError: what the ledger would refuse for this operation."""
+    staff_user = current_user._get_current_object()
+    if operation == "redeem":
+        ledger.check_redemption(card, form.points.data, store=store, staff_user=staff_user)
+    elif operation == "reward":
+        ledger.check_stamp_reward(card, store=store, staff_user=staff_user)
+
+
+def _show_refusal(operation: str, form: Any, exc: LoyaltyError) -> None:
+    """The refusal next to the field it is about (the points to redeem), else on top."""
+    field = getattr(form, "points", None) if operation == "redeem" else None
+    if field is not None and exc.code in {"insufficient_points", "below_minimum_redeem"}:
+        field.errors = [*field.errors, str(exc)]
+    else:
+        flash(str(exc), "error")
 
 
 def _preview(operation: str, form: Any, card: LoyaltyCard) -> dict[str, Any]:
@@ -303,7 +347,8 @@ def _preview(operation: str, form: Any, card: LoyaltyCard) -> dict[str, Any]:
             "balance_after": card.points_balance - form.points.data,
         }
     if operation == "stamps":
-        return {"stamps": form.count.data}
+        stamps_after, rewards = ledger.stamps_after(card, form.count.data)
+        return {"stamps": form.count.data, "stamps_after": stamps_after, "rewards": rewards}
     return {}
 
 
