@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask_babel import force_locale, format_decimal
 
 from loyalty.notifications import _COLOR, _DEFAULT_COLOR
+from loyalty.services.program_texts import program_texts
 from loyalty.services.programs import get_active_program
 from loyalty.wallet.google import wallet_enabled
 from messaging.catalog import sample_context
@@ -35,11 +36,12 @@ def preview_values(store: Store, code: str, locale: str) -> dict[str, str]:
     values = sample_context(code, locale)
     merchant = store.merchant
     program = get_active_program(merchant.id)
+    texts = program_texts(program, locale) if program is not None else None
     real: dict[str, str] = {
         "merchant_name": merchant.name,
         "store_name": store.name,
         # A merchant without an active program: its emails carry the merchant's name.
-        "program_name": program.name if program is not None else merchant.name,
+        "program_name": texts.name if texts is not None else merchant.name,
         "card_url": external_url("loyalty_public.card_page", token=SAMPLE_CARD_TOKEN),
     }
     if not wallet_enabled():
@@ -47,8 +49,8 @@ def preview_values(store: Store, code: str, locale: str) -> dict[str, str]:
     if program is not None:
         color = program.brand_color or ""
         real["brand_color"] = color if _COLOR.match(color) else _DEFAULT_COLOR
-        if program.stamps_reward_description:
-            real["stamps_reward"] = program.stamps_reward_description
+        if texts is not None and texts.reward_description:
+            real["stamps_reward"] = texts.reward_description
         if program.stamps_target:
             with force_locale(locale):
                 real["stamps_target"] = format_decimal(program.stamps_target)
