@@ -51,7 +51,7 @@ def test_the_terminal_at_390_px_has_no_horizontal_scroll(live_app, live_server, 
             name="Hoffmann Rewards",
             points_per_euro=Decimal("1.00"),
             stamps_target=8,
-            stamps_reward_description="A free coffee",
+            texts={"en": {"reward_description": "A free coffee"}},
         )
         staff = create_staff_user(
             "kasse@hoffmann.lu",

@@ -50,7 +50,7 @@ def shop(create_merchant, create_store, create_staff_user, session):
         name="Schmit Treuepunkte",
         points_per_euro=Decimal("1.00"),
         stamps_target=7,
-        stamps_reward_description="ein Gratis-Kaffee",
+        texts={"de": {"reward_description": "ein Gratis-Kaffee"}},
         brand_color="#aa3300",
     )
     admin = create_staff_user(
