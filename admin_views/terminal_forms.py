@@ -21,8 +21,8 @@ from wtforms.widgets import TextInput
 from loyalty.consent_wording import ConsentWording
 from loyalty.errors import LoyaltyError
 from loyalty.forms import EnrollmentForm
-from loyalty.services.enrollment import EnrollmentData
 from loyalty.services.amounts import parse_amount, parse_decimal, parse_whole_number
+from loyalty.services.enrollment import EnrollmentData
 from platform_core.forms import BaseForm
 from platform_core.i18n import current_locale_code
 from platform_core.i18n_lazy import _l
