@@ -235,7 +235,7 @@ class CustomerAdmin(TenancyModelView):
     form_args = {
         "email": {"validators": [Email(message=_l("Please enter a valid email address."))]},
         "phone": {"validators": [Optional()]},
-        "marketing_consent": {"label": _l("The customer agrees to news and offers by email")},
+        "marketing_consent": {"label": _l("The customer wants news and offers by email")},
     }
 
     def on_model_change(self, form: Any, model: Customer, is_created: bool) -> None:

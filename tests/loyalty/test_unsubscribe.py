@@ -49,7 +49,7 @@ def test_post_withdraws_and_a_second_post_is_harmless(client: Any, subscribed: A
     for _ in range(2):
         response = client.post(_path(subscribed))
         assert response.status_code == 200
-        assert "Vous êtes désabonné" in html.unescape(response.get_data(as_text=True))
+        assert "Votre désabonnement est confirmé" in html.unescape(response.get_data(as_text=True))
     assert not has_consent(subscribed.id, MARKETING)
     rows = consent_history(subscribed.id)
     assert [(r.granted, r.source) for r in rows] == [
