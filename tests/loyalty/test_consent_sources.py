@@ -139,7 +139,12 @@ def test_the_public_api_records_source_api(
 
 
 def test_the_terminal_records_the_staff_member_and_its_own_wording(
-    client: Any, login_as: Any, store_staff: Any, session: Any, dummy_store: Any, points_program: Any
+    client: Any,
+    login_as: Any,
+    store_staff: Any,
+    session: Any,
+    dummy_store: Any,
+    points_program: Any,
 ) -> None:
     login_as(store_staff)
     done = client.post(
