@@ -14,7 +14,7 @@ from flask_admin import Admin
 from flask_admin.contrib.sqla import filters
 from flask_login import current_user, login_user
 from sqlalchemy import select
-from wtforms import PasswordField, SelectField, TextAreaField
+from wtforms import BooleanField, PasswordField, SelectField, TextAreaField
 from wtforms.validators import Email, Length, Optional
 
 from admin_views.base import ScopedOptions, SecureModelView
@@ -29,9 +29,11 @@ from admin_views.tenancy_support import (
     store_list,
 )
 from platform_core.auth.services import invite_staff_user
-from platform_core.customers.models import Customer
+from platform_core.customers.consent import change_consent, consent_overview
+from platform_core.customers.models import ConsentPurpose, ConsentSource, Customer
 from platform_core.customers.services import CustomerError, check_customer_email
 from platform_core.extensions import db
+from platform_core.i18n import current_locale_code
 from platform_core.i18n_lazy import _, _l
 from platform_core.staff.models import StaffRole, StaffUser
 from platform_core.staff.services import StaffUserError, create_staff_user, update_staff_user
@@ -166,7 +168,18 @@ class StoreDomainAdmin(TenancyModelView):
         return ok
 
 
+class ConsentCheckbox(BooleanField):
+    """Shows the current consent; never written to the row (the consent service does)."""
+
+    def populate_obj(self, obj: Any, name: str) -> None:
+        pass
+
+
 class CustomerAdmin(TenancyModelView):
+    """Consent rows are shown on the details page, read-only: the marketing checkbox of the
+    form appends a row when it changes the customer's consent."""
+
+    details_template = "admin/customer_details.html"
     column_list = [
         "first_name",
         "last_name",
@@ -218,10 +231,30 @@ class CustomerAdmin(TenancyModelView):
         "marketing_consent",
     ]
     form_choices = {"preferred_locale": LOCALE_CHOICES}
+    form_overrides = {"marketing_consent": ConsentCheckbox}
     form_args = {
         "email": {"validators": [Email(message=_l("Please enter a valid email address."))]},
         "phone": {"validators": [Optional()]},
+        "marketing_consent": {"label": _l("The customer wants news and offers by email")},
     }
+
+    def on_model_change(self, form: Any, model: Customer, is_created: bool) -> None:
+        super().on_model_change(form, model, is_created)
+        if hasattr(form, "marketing_consent"):
+            db.session.flush()
+            change_consent(
+                model,
+                ConsentPurpose.MARKETING_EMAIL,
+                granted=bool(form.marketing_consent.data),
+                source=ConsentSource.CONSOLE,
+                locale=current_locale_code(),
+                wording=str(form.marketing_consent.label.text),
+                staff_user_id=current_user.id,
+            )
+
+    def consent_overview(self, model: Customer) -> Any:
+        """The details page's consent section (current state per purpose, full history)."""
+        return consent_overview(model.id)
 
     # Store staff add and correct customers at the counter; deleting one is for admins.
     @property

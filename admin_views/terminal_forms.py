@@ -18,10 +18,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import TextInput
 
+from loyalty.consent_wording import ConsentWording
 from loyalty.errors import LoyaltyError
 from loyalty.forms import EnrollmentForm
 from loyalty.services.amounts import parse_amount, parse_decimal, parse_whole_number
+from loyalty.services.enrollment import EnrollmentData
 from platform_core.forms import BaseForm
+from platform_core.i18n import current_locale_code
 from platform_core.i18n_lazy import _l
 
 
@@ -196,6 +199,16 @@ class StaffEnrollmentForm(EnrollmentForm):
         _l("The customer accepts the terms and conditions"),
         validators=[DataRequired(message=_l("The customer must accept the terms to join."))],
     )
+
+    def to_enrollment_data(self) -> EnrollmentData:
+        """As the public form's, with the consent wording the terminal showed."""
+        data = super().to_enrollment_data()
+        data.consent = ConsentWording(
+            locale=current_locale_code(),
+            marketing=str(self.marketing_consent.label.text),
+            terms=str(self.accept_terms.label.text),
+        )
+        return data
 
 
 class SearchForm(BaseForm):

@@ -31,7 +31,7 @@ from platform_core.links import external_url
 bp = Blueprint("loyalty_unsubscribe", __name__, template_folder="templates")
 
 #: What the withdrawal is recorded as having shown: the confirmation page's question.
-_WORDING = "unsubscribe-page:marketing_email:v1"
+UNSUBSCRIBE_WORDING = "unsubscribe-page:marketing_email:v1"
 
 
 def unsubscribe_url(customer: Customer, *, store_host: str | None = None) -> str:
@@ -85,7 +85,7 @@ def unsubscribe(token: str) -> ResponseReturnValue:
             granted=False,
             source=ConsentSource.UNSUBSCRIBE,
             locale=locale,
-            wording=wording_hash(_WORDING),
+            wording=wording_hash(UNSUBSCRIBE_WORDING),
         )
         dbmod.commit()
         return _render(customer, "done")

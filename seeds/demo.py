@@ -12,7 +12,9 @@ import importlib.util
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from platform_core.customers.services import create_customer, get_customer_by_email
+from loyalty.consent_wording import marketing_hash, public_wording
+from platform_core.customers.models import ConsentPurpose, ConsentSource
+from platform_core.customers.services import ConsentGiven, create_customer, get_customer_by_email
 from platform_core.staff.models import StaffRole
 from platform_core.staff.services import create_staff_user, get_staff_user_by_email
 from platform_core.tenancy.models import Merchant, Store
@@ -208,10 +210,20 @@ def _seed_merchant(spec: DemoMerchant) -> Iterator[str]:
                 first,
                 last,
                 preferred_locale=locale,
-                marketing_consent=len(first) % 2 == 0,
+                consent=[_form_marketing_consent(locale)] if len(first) % 2 == 0 else [],
             )
             new_customers += 1
     yield f"{merchant.name}: {len(spec.customers)} customers ({new_customers} new)"
+
+
+def _form_marketing_consent(locale: str) -> ConsentGiven:
+    """The marketing email box ticked on the public form, in ``locale``."""
+    return ConsentGiven(
+        purpose=ConsentPurpose.MARKETING_EMAIL,
+        source=ConsentSource.PUBLIC_FORM,
+        locale=locale,
+        wording=marketing_hash(public_wording(locale)),
+    )
 
 
 def _seed_staff() -> Iterator[str]:

@@ -18,8 +18,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
+from loyalty.consent_wording import ConsentWording, public_wording
 from loyalty.errors import LoyaltyError
 from loyalty.models import LoyaltyCard, LoyaltyProgram, ProgramKind
 from loyalty.notifications import loyalty_notifications
@@ -35,13 +37,23 @@ from loyalty.services.ledger import (
 )
 from loyalty.services.program_texts import set_program_texts
 from loyalty.services.programs import create_program, get_settings, set_void_pin
-from platform_core.customers.models import Customer
+from loyalty.unsubscribe import UNSUBSCRIBE_WORDING
+from platform_core.customers.consent import has_consent, record_consent, wording_hash
+from platform_core.customers.models import (
+    ConsentPurpose,
+    ConsentRecord,
+    ConsentSource,
+    Customer,
+)
 from platform_core.extensions import db
+from platform_core.i18n_lazy import _
 from platform_core.models_base import utcnow
 from platform_core.staff.models import StaffUser
 from platform_core.staff.services import get_staff_user_by_email
 from platform_core.tenancy.models import Merchant, Store
 from platform_core.tenancy.services import get_merchant_by_slug
+
+MARKETING = ConsentPurpose.MARKETING_EMAIL
 
 #: The demo void PIN of Boulangerie Hoffmann (printed by the seed).
 DEMO_VOID_PIN = "2468"
@@ -344,6 +356,45 @@ def _history(
                 )
 
 
+def _terminal_wording(locale: str) -> ConsentWording:
+    """The terminal's checkbox texts (as ``admin_views.terminal_forms`` labels them)."""
+    with force_locale(locale):
+        return ConsentWording(
+            locale=locale,
+            marketing=_("The customer wants news and offers by email"),
+            terms=_("The customer accepts the terms and conditions"),
+        )
+
+
+def _unsubscribe_one(merchant: Merchant, now: datetime) -> None:
+    """The merchant's first subscribed customer (by id) used the unsubscribe link once."""
+    subscribed = db.session.scalars(
+        select(Customer)
+        .where(Customer.merchant_id == merchant.id, Customer.marketing_consent.is_(True))
+        .order_by(Customer.id)
+        .limit(1)
+    ).first()
+    already = db.session.scalar(
+        select(func.count())
+        .select_from(ConsentRecord)
+        .where(
+            ConsentRecord.merchant_id == merchant.id,
+            ConsentRecord.source == ConsentSource.UNSUBSCRIBE,
+        )
+    )
+    if subscribed is None or already or not has_consent(subscribed.id, MARKETING):
+        return
+    record_consent(
+        subscribed,
+        MARKETING,
+        granted=False,
+        source=ConsentSource.UNSUBSCRIBE,
+        locale=subscribed.preferred_locale,
+        wording=wording_hash(UNSUBSCRIBE_WORDING),
+        at=now - timedelta(days=3),
+    )
+
+
 def _seed_program(spec: DemoProgram, now: datetime) -> Iterator[str]:
     merchant = get_merchant_by_slug(spec.merchant_slug)
     if merchant is None:
@@ -364,6 +415,9 @@ def _seed_program(spec: DemoProgram, now: datetime) -> Iterator[str]:
         rng = random.Random(f"{merchant.slug}-card-{email}")
         joined = now - timedelta(days=rng.randint(1, 420), hours=rng.randint(0, 10))
         store = stores[index % len(stores)]
+        # A third join at the counter (the admin at the terminal), the rest on the form; the
+        # consent rows say so.
+        at_counter = admin is not None and index % 3 == 0
         try:
             result = enroll_customer(
                 store,
@@ -374,8 +428,15 @@ def _seed_program(spec: DemoProgram, now: datetime) -> Iterator[str]:
                     locale=locale,
                     marketing_consent=rng.random() < 0.4,
                     accept_terms=True,
+                    consent=(
+                        _terminal_wording(locale)
+                        if at_counter
+                        else public_wording(locale, terms_url=program.terms_url)
+                    ),
                 ),
+                staff_user=admin if at_counter else None,
                 source="seed",
+                consent_source=ConsentSource.TERMINAL if at_counter else ConsentSource.PUBLIC_FORM,
                 now=joined,
             )
             _history(result.card, stores, admin, rng, joined, now)
@@ -383,6 +444,7 @@ def _seed_program(spec: DemoProgram, now: datetime) -> Iterator[str]:
             yield f"  {email}: {exc.code}"
             continue
         new_cards += 1
+    _unsubscribe_one(merchant, now)
     if program.uses_points:
         _require_void_pin(merchant)
     total = db.session.scalar(

@@ -9,6 +9,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
 from loyalty import errors
+from loyalty.consent_wording import ConsentWording, marketing_hash, public_wording, terms_hash
 from loyalty.models import LoyaltyCard
 from loyalty.notifications import loyalty_notifications
 from loyalty.services.cards import random_card_number
@@ -17,8 +18,10 @@ from loyalty.services.program_texts import has_terms
 from loyalty.services.programs import get_merchant_program
 from loyalty.wallet.service import mark_for_sync
 from loyalty.webhooks.events import emit_card_enrolled
-from platform_core.customers.models import Customer
+from platform_core.customers.consent import record_consent
+from platform_core.customers.models import ConsentPurpose, ConsentSource, Customer
 from platform_core.extensions import db
+from platform_core.i18n import current_locale_code
 from platform_core.models_base import utcnow
 from platform_core.staff.models import StaffUser
 from platform_core.tenancy.models import Store
@@ -26,6 +29,16 @@ from platform_core.tenancy.models import Store
 #: Sources where the customer enrolls themself (the merchant may switch these off).
 SELF_ENROLLMENT_SOURCES = frozenset({"web", "api"})
 SUPPORTED_LOCALES = ("en", "fr", "de", "lb")
+#: ``enroll_customer``'s source → where the consent rows say it was given.
+_CONSENT_SOURCES = {
+    "web": ConsentSource.PUBLIC_FORM,
+    "api": ConsentSource.API,
+    "merchant_api": ConsentSource.API,
+    "staff": ConsentSource.TERMINAL,
+    "terminal": ConsentSource.TERMINAL,
+    "console": ConsentSource.CONSOLE,
+    "import": ConsentSource.IMPORT,
+}
 # A clash on a random 16-digit card number is astronomically rare; a few retries suffice.
 _CARD_NUMBER_ATTEMPTS = 3
 
@@ -40,6 +53,9 @@ class EnrollmentData:
     accept_terms: bool
     phone: str | None = None
     birthday: date | None = None
+    #: The checkbox texts the customer was shown, and their language; ``None``: the public
+    #: form's, in the request's language (what the APIs document).
+    consent: ConsentWording | None = None
 
 
 @dataclass
@@ -68,6 +84,7 @@ def _clean(data: EnrollmentData) -> EnrollmentData:
         accept_terms=bool(data.accept_terms),
         phone=(data.phone or "").strip() or None,
         birthday=data.birthday,
+        consent=data.consent,
     )
 
 
@@ -101,6 +118,7 @@ def enroll_customer(
     staff_user: StaffUser | None = None,
     source: str = "web",
     now: datetime | None = None,
+    consent_source: ConsentSource | None = None,
 ) -> EnrollmentResult:
     """Enroll a customer at ``store``: get or create the customer, create the card, credit
     the welcome bonus, and queue the enrollment (and bonus) emails.
@@ -114,6 +132,10 @@ def enroll_customer(
         staff enrollment is allowed even when self-enrollment is off.
     :param source: ``web`` or ``api`` for self-enrollment; anything else is staff-made.
     :param now: the enrollment time (seeds backdate; default: now).
+    :param consent_source: what the consent rows name as their source (default: from
+        ``source``: ``web`` the public form, ``api``/``merchant_api`` the API, ``staff``
+        the terminal). The terms row is always written, the marketing email row only when
+        the customer asked for it: joining never needs it.
     :raises LoyaltyError: ``self_enrollment_disabled``, ``program_missing``,
         ``terms_not_accepted``, ``invalid_email``, ``name_required``, ``store_not_allowed``.
     """
@@ -160,6 +182,14 @@ def enroll_customer(
             if attempt == _CARD_NUMBER_ATTEMPTS - 1:
                 raise
     assert card is not None
+    _record_consent(
+        card.customer,
+        data,
+        terms_url=program.terms_url,
+        source=consent_source or _CONSENT_SOURCES.get(source, ConsentSource.PUBLIC_FORM),
+        staff_user=staff_user,
+        moment=moment,
+    )
 
     # The first sync also creates the program's class, which Google needs before the
     # customer can save the pass.
@@ -170,6 +200,41 @@ def enroll_customer(
         if bonus > 0:
             loyalty_notifications.welcome_bonus(card.id, bonus)
     return EnrollmentResult(card=card, created=True, welcome_bonus=max(bonus, 0))
+
+
+def _record_consent(
+    customer: Customer,
+    data: EnrollmentData,
+    *,
+    terms_url: str | None,
+    source: ConsentSource,
+    staff_user: StaffUser | None,
+    moment: datetime,
+) -> None:
+    """The terms row, and the marketing email row when the box was ticked."""
+    wording = data.consent or public_wording(current_locale_code(), terms_url=terms_url)
+    staff_user_id = staff_user.id if staff_user is not None else None
+    record_consent(
+        customer,
+        ConsentPurpose.TERMS,
+        granted=True,
+        source=source,
+        locale=wording.locale,
+        wording=terms_hash(wording, terms_url),
+        staff_user_id=staff_user_id,
+        at=moment,
+    )
+    if data.marketing_consent:
+        record_consent(
+            customer,
+            ConsentPurpose.MARKETING_EMAIL,
+            granted=True,
+            source=source,
+            locale=wording.locale,
+            wording=marketing_hash(wording),
+            staff_user_id=staff_user_id,
+            at=moment,
+        )
 
 
 def _create_card(
@@ -188,7 +253,8 @@ def _create_card(
             preferred_locale=locale,
             phone=data.phone,
             birthday=data.birthday,
-            marketing_consent=data.marketing_consent,
+            # Set by the consent row below, never directly.
+            marketing_consent=False,
             created_at=moment,
             updated_at=moment,
         )

@@ -25,6 +25,7 @@ from platform_core.customers.models import (
 )
 from platform_core.extensions import db
 from platform_core.models_base import utcnow
+from platform_core.staff.models import StaffUser
 
 _UNSUBSCRIBE_SALT = "consent-unsubscribe"
 
@@ -107,8 +108,71 @@ def record_consent(
     return row
 
 
+def change_consent(
+    customer: Customer,
+    purpose: ConsentPurpose,
+    *,
+    granted: bool,
+    source: ConsentSource,
+    locale: str,
+    wording: str,
+    staff_user_id: int | None = None,
+) -> ConsentRecord | None:
+    """Record ``granted`` only when it differs from the customer's current state.
+
+    For forms that show the current state as a checkbox (the console): saving the form
+    with the box as it was records nothing, whatever language the staff member reads.
+    """
+    current = latest_consent(customer.id, purpose) if customer.id is not None else None
+    if (current is not None and current.granted) == granted:
+        return None
+    return record_consent(
+        customer,
+        purpose,
+        granted=granted,
+        source=source,
+        locale=locale,
+        wording=wording,
+        staff_user_id=staff_user_id,
+    )
+
+
 def _is_digest(value: str) -> bool:
     return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+@dataclass(frozen=True)
+class ConsentLine:
+    """A consent row as the console shows it, with the staff member's name."""
+
+    record: ConsentRecord
+    staff_name: str | None
+
+
+@dataclass(frozen=True)
+class ConsentOverview:
+    #: The latest row per purpose (``None``: never asked), in :class:`ConsentPurpose` order.
+    current: list[tuple[ConsentPurpose, ConsentRecord | None]]
+    #: Every row, newest first.
+    history: list[ConsentLine]
+
+
+def consent_overview(customer_id: int) -> ConsentOverview:
+    """The customer's current consent per purpose and the whole history (one query)."""
+    rows = db.session.execute(
+        select(ConsentRecord, StaffUser.full_name, StaffUser.email)
+        .outerjoin(StaffUser, StaffUser.id == ConsentRecord.staff_user_id)
+        .where(ConsentRecord.customer_id == customer_id)
+        .order_by(ConsentRecord.id.desc())
+    ).all()
+    history = [ConsentLine(row[0], (row[1] or row[2]) if row[2] else None) for row in rows]
+    latest: dict[ConsentPurpose, ConsentRecord] = {}
+    for line in history:
+        latest.setdefault(line.record.purpose, line.record)
+    return ConsentOverview(
+        current=[(purpose, latest.get(purpose)) for purpose in ConsentPurpose],
+        history=history,
+    )
 
 
 @dataclass(frozen=True)

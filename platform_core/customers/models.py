@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from platform_core.extensions import Model
+from platform_core.i18n_lazy import _l
 from platform_core.models_base import TimestampMixin, utcnow
 from platform_core.tenancy.models import Merchant
 
@@ -65,6 +66,10 @@ class ConsentPurpose(enum.StrEnum):
     #: News and offers by email (birthday wishes, re-engagement): never needed to join.
     MARKETING_EMAIL = "marketing_email"
 
+    @property
+    def label(self) -> str:
+        return str(_PURPOSE_LABELS[self])
+
 
 class ConsentSource(enum.StrEnum):
     """Where a consent was given or withdrawn."""
@@ -75,6 +80,24 @@ class ConsentSource(enum.StrEnum):
     CONSOLE = "console"
     UNSUBSCRIBE = "unsubscribe"
     IMPORT = "import"
+
+    @property
+    def label(self) -> str:
+        return str(_SOURCE_LABELS[self])
+
+
+_PURPOSE_LABELS = {
+    ConsentPurpose.TERMS: _l("Terms and conditions"),
+    ConsentPurpose.MARKETING_EMAIL: _l("News and offers by email"),
+}
+_SOURCE_LABELS = {
+    ConsentSource.PUBLIC_FORM: _l("Enrollment form"),
+    ConsentSource.API: _l("API"),
+    ConsentSource.TERMINAL: _l("Store terminal"),
+    ConsentSource.CONSOLE: _l("Console"),
+    ConsentSource.UNSUBSCRIBE: _l("Unsubscribe link"),
+    ConsentSource.IMPORT: _l("Import"),
+}
 
 
 def _enum(kind: type[enum.StrEnum], name: str, length: int) -> Enum:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
 
-from platform_core.customers.models import Customer
+from platform_core.customers.consent import record_consent
+from platform_core.customers.models import ConsentPurpose, ConsentSource, Customer
 from platform_core.extensions import db
 from platform_core.i18n_lazy import _
 from platform_core.tenancy.models import Merchant
@@ -51,6 +54,19 @@ def check_customer_email(merchant_id: int, email: str, exclude_id: int | None = 
     return email
 
 
+@dataclass(frozen=True)
+class ConsentGiven:
+    """A consent the new customer gave, as :func:`record_consent` records it."""
+
+    purpose: ConsentPurpose
+    source: ConsentSource
+    locale: str
+    #: The wording shown, or its hash (``wording_hash``).
+    wording: str
+    granted: bool = True
+    staff_user_id: int | None = None
+
+
 def create_customer(
     merchant: Merchant,
     email: str,
@@ -59,9 +75,10 @@ def create_customer(
     preferred_locale: str | None = None,
     phone: str | None = None,
     birthday: date | None = None,
-    marketing_consent: bool = False,
+    consent: Iterable[ConsentGiven] = (),
 ) -> Customer:
-    """Create a customer of ``merchant`` and flush it.
+    """Create a customer of ``merchant`` and flush it, with a consent row per ``consent``
+    (the marketing flag is derived from them).
 
     :param preferred_locale: en, fr, de or lb; defaults to the merchant's language.
     :raises CustomerError: when the merchant already has a customer with this email.
@@ -74,8 +91,18 @@ def create_customer(
         preferred_locale=preferred_locale or merchant.default_locale,
         phone=phone,
         birthday=birthday,
-        marketing_consent=marketing_consent,
+        marketing_consent=False,
     )
     db.session.add(customer)
     db.session.flush()
+    for given in consent:
+        record_consent(
+            customer,
+            given.purpose,
+            granted=given.granted,
+            source=given.source,
+            locale=given.locale,
+            wording=given.wording,
+            staff_user_id=given.staff_user_id,
+        )
     return customer
