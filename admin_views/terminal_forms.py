@@ -206,7 +206,8 @@ class StaffEnrollmentForm(EnrollmentForm):
         data.consent = ConsentWording(
             locale=current_locale_code(),
             marketing=str(self.marketing_consent.label.text),
-            terms=str(self.accept_terms.label.text),
+            # A program without terms: the field was removed from the form.
+            terms=str(self.accept_terms.label.text) if self.accept_terms is not None else "",
         )
         return data
 

@@ -14,7 +14,7 @@ from loyalty.models import LoyaltyCard
 from loyalty.notifications import loyalty_notifications
 from loyalty.services.cards import random_card_number
 from loyalty.services.ledger import check_store_access, credit_welcome_bonus
-from loyalty.services.program_texts import has_terms
+from loyalty.services.program_texts import has_terms, program_texts
 from loyalty.services.programs import get_merchant_program
 from loyalty.wallet.service import mark_for_sync
 from loyalty.webhooks.events import emit_card_enrolled
@@ -182,10 +182,14 @@ def enroll_customer(
             if attempt == _CARD_NUMBER_ATTEMPTS - 1:
                 raise
     assert card is not None
+    locale = data.consent.locale if data.consent is not None else current_locale_code()
     _record_consent(
         card.customer,
         data,
-        terms_url=program.terms_url,
+        # The terms the visitor was shown: in their language, with the usual fallbacks;
+        # ``None`` for a program without terms, which records no terms row.
+        terms_url=program_texts(program, locale).terms_url or None if has_terms(program) else None,
+        with_terms=has_terms(program),
         source=consent_source or _CONSENT_SOURCES.get(source, ConsentSource.PUBLIC_FORM),
         staff_user=staff_user,
         moment=moment,
@@ -207,6 +211,7 @@ def _record_consent(
     data: EnrollmentData,
     *,
     terms_url: str | None,
+    with_terms: bool,
     source: ConsentSource,
     staff_user: StaffUser | None,
     moment: datetime,
@@ -214,16 +219,17 @@ def _record_consent(
     """The terms row, and the marketing email row when the box was ticked."""
     wording = data.consent or public_wording(current_locale_code(), terms_url=terms_url)
     staff_user_id = staff_user.id if staff_user is not None else None
-    record_consent(
-        customer,
-        ConsentPurpose.TERMS,
-        granted=True,
-        source=source,
-        locale=wording.locale,
-        wording=terms_hash(wording, terms_url),
-        staff_user_id=staff_user_id,
-        at=moment,
-    )
+    if with_terms:
+        record_consent(
+            customer,
+            ConsentPurpose.TERMS,
+            granted=True,
+            source=source,
+            locale=wording.locale,
+            wording=terms_hash(wording, terms_url),
+            staff_user_id=staff_user_id,
+            at=moment,
+        )
     if data.marketing_consent:
         record_consent(
             customer,

@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from loyalty.consent_wording import public_wording, terms_hash
 from loyalty.models import LoyaltyCard
+from loyalty.services.program_texts import set_program_texts
 from platform_core.customers.consent import consent_history, has_consent, wording_hash
 from platform_core.customers.models import ConsentPurpose, ConsentSource, Customer
 
@@ -42,8 +44,6 @@ def _rows(customer: Customer) -> list[tuple[Any, ...]]:
 def test_the_form_records_terms_and_marketing_in_the_page_language(
     client: Any, session: Any, dummy_store: Any, points_program: Any
 ) -> None:
-    points_program.terms_url = TERMS_URL
-    session.commit()
     # The page is French; the customer picks German for their emails: the rows say French,
     # the language of the wording they read.
     response = client.post("/enroll/kirchberg?lang=fr", data=FORM)
@@ -75,12 +75,12 @@ def test_a_changed_terms_address_is_another_wording(
     client: Any, session: Any, dummy_store: Any, points_program: Any
 ) -> None:
     client.post("/enroll/kirchberg?lang=lb", data={**FORM, "email": "a@example.lu"})
-    points_program.terms_url = TERMS_URL
+    set_program_texts(points_program, {"en": {"terms_url": "https://kirchberg.example/terms-2"}})
     session.commit()
     client.post("/enroll/kirchberg?lang=lb", data={**FORM, "email": "b@example.lu"})
     first = consent_history(_customer(session, "a@example.lu").id)[0]
     second = consent_history(_customer(session, "b@example.lu").id)[0]
-    assert first.wording_hash == wording_hash("Ech akzeptéieren d'Bedéngungen", "")
+    assert first.wording_hash == terms_hash(public_wording("lb", terms_url=TERMS_URL), TERMS_URL)
     assert second.wording_hash != first.wording_hash
     assert {first.locale, second.locale} == {"lb"}
 
@@ -118,7 +118,7 @@ def test_the_public_api_records_source_api(
             True,
             ConsentSource.API,
             "de",
-            wording_hash("Ich akzeptiere die Teilnahmebedingungen", ""),
+            terms_hash(public_wording("de", terms_url=TERMS_URL), TERMS_URL),
             None,
         ),
         (
@@ -160,7 +160,7 @@ def test_the_terminal_records_the_staff_member_and_its_own_wording(
             True,
             ConsentSource.TERMINAL,
             "lb",
-            wording_hash("De Client akzeptéiert d'Bedéngungen", ""),
+            wording_hash("De Client akzeptéiert d'Bedéngungen", TERMS_URL),
             store_staff.id,
         ),
         (
