@@ -75,6 +75,9 @@ class LoyaltyNotificationService:
             log.warning("%s not queued: card %s does not exist", code, card_id)
             return None
         customer, program, merchant = card.customer, card.program, card.merchant
+        if customer.erased_at is not None:
+            # Erased: the address is a placeholder that must never be written to.
+            return None
         store = card.enrolled_at_store
         locale = _recipient_locale(card)
         with force_locale(locale):
