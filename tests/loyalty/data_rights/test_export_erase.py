@@ -108,21 +108,25 @@ def test_export_holds_the_copies_without_foreign_keys(session, world):
     assert data["customer"]["email"] == EMAIL
     assert data["customer"]["phone"] == PHONE
     emails = data["tables"]["email_logs"]
-    assert emails and all(row["recipient"] == EMAIL for row in emails)
+    assert emails
+    assert all(row["recipient"] == EMAIL for row in emails)
     sent = [row for row in emails if row["status"] == "sent"]
-    assert sent and all(row["subject"] and row["body_html"] for row in sent)
+    assert sent
+    assert all(row["subject"] and row["body_html"] for row in sent)
     assert isinstance(emails[0]["context_json"], dict)
     assert [row["address"] for row in data["tables"]["email_suppressions"]] == [EMAIL]
     types = {row["type"] for row in data["tables"]["webhook_events"]}
     assert {"card.enrolled", "points.earned"} <= types
     answers = data["tables"]["merchant_api_idempotency_keys"]
-    assert answers and any(EMAIL in json.dumps(row["response_body"]) for row in answers)
+    assert answers
+    assert any(EMAIL in json.dumps(row["response_body"]) for row in answers)
     assert data["tables"]["task_runs"]
     assert [w["card_number"] for w in data["wallet_objects"]] == [world.card_number]
     json.dumps(data)  # JSON all the way down
     csv_text = export_csv(data)
     assert csv_text.startswith("section,row,field,value")
-    assert EMAIL in csv_text and "loyalty_transactions" in csv_text
+    assert EMAIL in csv_text
+    assert "loyalty_transactions" in csv_text
 
 
 def _every_value(session) -> str:
@@ -136,7 +140,9 @@ def _every_value(session) -> str:
 
 def test_after_erasure_no_table_holds_the_customer_s_values(session, world, receiver):
     before = _every_value(session)
-    assert EMAIL in before and LAST_NAME.lower() in before and PHONE.lower() in before
+    assert EMAIL in before
+    assert LAST_NAME.lower() in before
+    assert PHONE.lower() in before
     balance = session.get(LoyaltyCard, world.card_id).points_balance
     ledger_rows = session.scalar(
         select(db.func.count()).where(LoyaltyTransaction.card_id == world.card_id)
@@ -150,8 +156,10 @@ def test_after_erasure_no_table_holds_the_customer_s_values(session, world, rece
         assert value not in after, value
     customer = _customer(session, world)
     assert customer.email == erased_email(customer.id)
-    assert customer.phone is None and customer.birthday is None
-    assert customer.erased_at is not None and not customer.marketing_consent
+    assert customer.phone is None
+    assert customer.birthday is None
+    assert customer.erased_at is not None
+    assert not customer.marketing_consent
     card = session.get(LoyaltyCard, world.card_id)
     assert not card.is_active
     assert card.points_balance == balance
@@ -163,11 +171,13 @@ def test_after_erasure_no_table_holds_the_customer_s_values(session, world, rece
     # The consent history stays, tied to the customer id only.
     assert len(customer.consent_records) >= 2
     logs = list(session.scalars(select(EmailLog).where(EmailLog.merchant_id == world.merchant_id)))
-    assert logs and all(log.body_html is None and log.subject is None for log in logs)
+    assert logs
+    assert all(log.body_html is None and log.subject is None for log in logs)
     assert all(log.status is not EmailStatus.QUEUED for log in logs)
 
     erased = [r for r in receiver.delivered() if r.type == "customer.erased"]
-    assert len(erased) == 1 and erased[0].verified
+    assert len(erased) == 1
+    assert erased[0].verified
     assert erased[0].data["customer"] == {"id": world.customer_id}
     assert erased[0].data["cards"] == [world.card_number]
     assert EMAIL not in json.dumps(erased[0].data)
