@@ -18,6 +18,7 @@ from wtforms import PasswordField, SelectField, TextAreaField
 from wtforms.validators import Email, Length, Optional
 
 from admin_views.base import ScopedOptions, SecureModelView
+from admin_views.customer_data_rights import CustomerDataRightsMixin, may_use_data_rights
 from admin_views.tenancy_support import (
     LOCALE_CHOICES,
     TenancyModelView,
@@ -166,7 +167,7 @@ class StoreDomainAdmin(TenancyModelView):
         return ok
 
 
-class CustomerAdmin(TenancyModelView):
+class CustomerAdmin(CustomerDataRightsMixin, TenancyModelView):
     column_list = [
         "first_name",
         "last_name",
@@ -222,6 +223,8 @@ class CustomerAdmin(TenancyModelView):
         "email": {"validators": [Email(message=_l("Please enter a valid email address."))]},
         "phone": {"validators": [Optional()]},
     }
+
+    may_use_data_rights = staticmethod(may_use_data_rights)
 
     # Store staff add and correct customers at the counter; deleting one is for admins.
     @property
