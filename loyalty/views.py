@@ -10,7 +10,9 @@ def register_loyalty_views(app: Flask) -> None:
     from loyalty.api import bp as api_bp
     from loyalty.merchant_api.views import bp as merchant_api_bp
     from loyalty.public_views import bp as public_bp
+    from loyalty.unsubscribe import bp as unsubscribe_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(merchant_api_bp)
+    app.register_blueprint(unsubscribe_bp)
