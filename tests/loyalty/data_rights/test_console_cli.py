@@ -269,7 +269,15 @@ def test_cli_refuses_another_merchant_s_customer_and_erasure_without_yes(
     assert session.get(Customer, other_card.customer_id).erased_at is None
 
 
-def test_cli_erase_keeps_the_ledger_consistent(runner, session, shop):
+def test_cli_erase_keeps_the_ledger_consistent_and_ends_the_card_page(
+    app, client, runner, session, shop
+):
+    from loyalty.card_links import card_page_url
+
+    with app.test_request_context():
+        link = card_page_url(session.get(LoyaltyCard, shop.id))
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    assert client.get(f"/{path}").status_code == 200
     out = runner.invoke(
         args=[
             "customers",
@@ -284,6 +292,7 @@ def test_cli_erase_keeps_the_ledger_consistent(runner, session, shop):
     verify = runner.invoke(args=["loyalty", "verify-ledger"])
     assert verify.exit_code == 0, verify.output
     assert "Ledger consistent" in verify.output
+    assert client.get(f"/{path}").status_code == 404
 
 
 # --- retention -----------------------------------------------------------------------------
