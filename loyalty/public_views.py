@@ -214,8 +214,6 @@ def enrollment_page(store: Store, refused: str | None = None) -> ResponseReturnV
 @bp.route("/card/<token>")
 def card_page(token: str) -> ResponseReturnValue:
     card, problem = resolve_card_token(token)
-    if card is not None and card.customer.erased_at is not None:
-        card = None  # erased: the old links in their mailbox show nothing any more
     if card is None:
         if problem is TokenProblem.EXPIRED:
             return message_page(

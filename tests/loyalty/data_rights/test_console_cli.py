@@ -74,7 +74,8 @@ def test_merchant_admin_exports_their_customer_as_json_and_as_a_page(
     assert page.status_code == 200
     text = html.unescape(page.text)
     assert "Data held about lucienne.brasseur@example.lu" in text
-    assert "Consent history" in text and "Transactions" in text
+    assert "Consent history" in text
+    assert "Transactions" in text
 
 
 def test_merchant_admin_gets_404_for_another_merchant_s_customer(
