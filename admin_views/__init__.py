@@ -24,13 +24,24 @@ def register_admin(app: Flask) -> Admin:
         # The inline scripts of the console carry the CSP nonce (platform_core.headers).
         csp_nonce_generator=csp_nonce,
     )
-    from admin_views import integrations, loyalty, messaging, task_runs, tenancy, wallet
+    from admin_views import (
+        audit,
+        card_import,
+        integrations,
+        loyalty,
+        messaging,
+        task_runs,
+        tenancy,
+        wallet,
+    )
 
     tenancy.add_views(admin)
     loyalty.add_views(admin)
+    card_import.add_views(admin)
     messaging.add_views(admin)
     integrations.add_views(admin)
     task_runs.add_views(admin)
+    audit.add_views(admin)
     wallet.add_views(admin)
     admin.init_app(app)
     return admin

@@ -20,10 +20,13 @@ from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
 
 from platform_core import db as dbmod
+from platform_core.audit.models import AuditAction
+from platform_core.audit.services import changes_of, record_audit, snapshot, start_tracking
 from platform_core.extensions import db
 from platform_core.forms import BaseForm
 from platform_core.scoping import apply_scope, row_in_scope, scope_clause
 from platform_core.staff.models import StaffRole
+from platform_core.tenancy.models import Merchant
 
 
 class AdminForm(BaseForm):
@@ -108,6 +111,11 @@ class SecureModelView(ModelView):
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path))
         abort(403)
+
+    def _handle_view(self, name: str, **kwargs: Any) -> Any:
+        # Before anything is loaded or flushed: the audit log needs every old value.
+        start_tracking()
+        return super()._handle_view(name, **kwargs)
 
     def _can_write(self) -> bool:
         roles = self.write_roles if self.write_roles is not None else self.allowed_roles
@@ -229,6 +237,31 @@ class SecureModelView(ModelView):
                 abort(404)
         super().on_model_change(form, model, is_created)
 
+    # --- audit log: in the transaction of the change, before Flask-Admin commits ----------
+    def _on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        # Flask-Admin calls this around the whole ``on_model_change`` chain of the subclasses.
+        super()._on_model_change(form, model, is_created)
+        db.session.flush()
+        if is_created:
+            self._audit(AuditAction.CREATE, model, snapshot(model, created=True))
+        else:
+            changes = changes_of(model)
+            if changes:
+                self._audit(AuditAction.UPDATE, model, changes)
+
+    def on_model_delete(self, model: Any) -> None:
+        super().on_model_delete(model)
+        self._audit(AuditAction.DELETE, model, snapshot(model, created=False))
+
+    def _audit(self, action: AuditAction, model: Any, changes: dict[str, Any]) -> None:
+        record_audit(
+            action,
+            model=type(model),
+            object_id=self.get_pk_value(model),
+            merchant_id=merchant_id_of(model),
+            changes=changes,
+        )
+
     def after_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         # Flask-Admin committed already; run what services queued for after the commit.
         dbmod.run_after_commit()
@@ -237,6 +270,17 @@ class SecureModelView(ModelView):
     def after_model_delete(self, model: Any) -> None:
         dbmod.run_after_commit()
         super().after_model_delete(model)
+
+
+def merchant_id_of(row: Any) -> int | None:
+    """The merchant a row belongs to (its own id for a merchant), ``None`` if platform-level."""
+    if isinstance(row, Merchant):
+        return row.id
+    merchant_id = getattr(row, "merchant_id", None)
+    if merchant_id is not None:
+        return int(merchant_id)
+    store = getattr(row, "store", None)
+    return getattr(store, "merchant_id", None)
 
 
 def _keeping_session(rows: Iterator[Any]) -> Iterator[Any]:

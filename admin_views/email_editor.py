@@ -14,12 +14,14 @@ from flask_login import current_user
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from loyalty.email_preview import preview_values
 from messaging import editor
-from messaging.catalog import sample_context
 from messaging.models import StoreEmailTemplate
 from messaging.rendering import TemplateProblem, TemplateRenderError
 from messaging.sandbox_pool import SandboxUnavailable
 from platform_core import db as dbmod
+from platform_core.audit.models import AuditAction
+from platform_core.audit.services import record_audit
 from platform_core.forms import BaseForm
 from platform_core.i18n_lazy import _, _l
 from platform_core.staff.models import StaffRole
@@ -133,8 +135,9 @@ class EmailTemplateEditorView(BaseView):
             else:
                 problems = editor.check_template(code, **form.draft())
                 attach_problems(form, problems)
+        values = preview_values(store, code, locale)
         if not form.errors:
-            preview, problems = _render(store, code, locale, form.draft())
+            preview, problems = _render(store, code, locale, form.draft(), values)
             attach_problems(form, problems)
         return self.render(
             "admin/messaging/override_edit.html",
@@ -146,7 +149,7 @@ class EmailTemplateEditorView(BaseView):
             override=override,
             platform=platform,
             preview=preview,
-            samples=_samples(code, locale),
+            samples=values,
             versions=list(override.versions) if override is not None else [],
         )
 
@@ -158,13 +161,21 @@ class EmailTemplateEditorView(BaseView):
             attach_problems(form, exc.problems)
             flash(_("Not saved: correct the problems shown below."), "error")
             return None
+        _audit(AuditAction.UPDATE, store, code, locale, "saved")
         dbmod.commit()
         flash(_("The template was saved."), "success")
         return redirect(url_for(".edit", store_id=store.id, code=code, locale=locale))
 
     def _send_test(self, form: OverrideForm, store: Store, code: str, locale: str) -> Any:
         try:
-            log = editor.send_test(current_user, store, code, locale, **form.draft())
+            log = editor.send_test(
+                current_user,
+                store,
+                code,
+                locale,
+                **form.draft(),
+                values=preview_values(store, code, locale),
+            )
         except editor.TemplateRejected as exc:
             dbmod.rollback()
             attach_problems(form, exc.problems)
@@ -186,7 +197,9 @@ class EmailTemplateEditorView(BaseView):
                 for message in messages
             ]
             return jsonify(ok=False, problems=field_problems)
-        rendered, problems = _render(store, code, locale, form.draft())
+        rendered, problems = _render(
+            store, code, locale, form.draft(), preview_values(store, code, locale)
+        )
         if problems:
             return jsonify(
                 ok=False,
@@ -216,6 +229,7 @@ class EmailTemplateEditorView(BaseView):
             )
         else:
             number = version.version
+            _audit(AuditAction.UPDATE, store, code, locale, f"restored version {number}")
             dbmod.commit()
             flash(_("Version %(number)s was restored as a new version.", number=number), "success")
         return redirect(url_for(".edit", store_id=store.id, code=code, locale=locale))
@@ -230,6 +244,35 @@ class EmailTemplateEditorView(BaseView):
             code=code,
             locale=locale,
             version=version,
+        )
+
+    @expose("/<int:store_id>/<code>/<locale>/diff")
+    def diff(self, store_id: int, code: str, locale: str) -> Any:
+        """The changes between two versions (``?old=ID&new=ID``; default: the last two)."""
+        store = self._target(store_id, code, locale)
+        override = editor.find_override(store, code, locale)
+        versions = list(override.versions) if override is not None else []
+        if len(versions) < 2:
+            abort(404)
+        # Newest first: by default the current version against the one before it.
+        new_id = request.args.get("new", type=int) or versions[0].id
+        old_id = request.args.get("old", type=int) or versions[1].id
+        old = self._version(old_id, store, code, locale)
+        new = self._version(new_id, store, code, locale)
+        return self.render(
+            "admin/messaging/override_diff.html",
+            store=store,
+            code=code,
+            locale=locale,
+            versions=versions,
+            old=old,
+            new=new,
+            diffs=editor.diff_versions(current_user, old.id, new.id),
+            field_labels={
+                "subject": _("Subject"),
+                "body_html": _("HTML body"),
+                "body_text": _("Text body"),
+            },
         )
 
     def _version(self, version_id: int, store: Store, code: str, locale: str) -> Any:
@@ -251,6 +294,7 @@ class EmailTemplateEditorView(BaseView):
         form = BaseForm()
         if request.method == "POST" and form.validate():
             editor.reset_override(current_user, store, code, locale)
+            _audit(AuditAction.DELETE, store, code, locale, "reset")
             dbmod.commit()
             flash(
                 _("The override was deleted: this store now sends the platform version."), "success"
@@ -267,14 +311,14 @@ class EmailTemplateEditorView(BaseView):
 
 
 def _render(
-    store: Store, code: str, locale: str, draft: dict[str, str]
+    store: Store, code: str, locale: str, draft: dict[str, str], values: dict[str, str]
 ) -> tuple[Any, list[TemplateProblem]]:
     """The rendered draft, or ``(None, problems)``: problems are checked first."""
     problems = editor.check_template(code, **draft)
     if problems:
         return None, problems
     try:
-        return editor.render_draft(store, code, locale, **draft), []
+        return editor.render_draft(store, code, locale, **draft, values=values), []
     except TemplateRenderError as exc:
         return None, [TemplateProblem(exc.field, exc.line, exc.message)]
     except SandboxUnavailable:
@@ -282,5 +326,12 @@ def _render(
         return None, [TemplateProblem("body_html", None, message)]
 
 
-def _samples(code: str, locale: str) -> dict[str, str]:
-    return sample_context(code, locale)
+def _audit(action: AuditAction, store: Store, code: str, locale: str, event: str) -> None:
+    """A store override's change: which template, not its text (the versions keep that)."""
+    record_audit(
+        action,
+        model="StoreEmailTemplate",
+        object_id=f"{store.id}/{code}/{locale}",
+        merchant_id=store.merchant_id,
+        changes={"event": event, "store_id": store.id, "code": code, "locale": locale},
+    )

@@ -29,6 +29,8 @@ from loyalty.webhooks.endpoints import (
 )
 from loyalty.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from platform_core import db as dbmod
+from platform_core.audit.models import AuditAction
+from platform_core.audit.services import record_audit
 from platform_core.extensions import db
 from platform_core.i18n_lazy import _, _l, ngettext
 from platform_core.scoping import apply_scope
@@ -77,6 +79,14 @@ def _chosen_merchant(form: Any) -> Merchant:
     if merchant is None:
         abort(404)
     return merchant
+
+
+def _audit(action: AuditAction, row: Any, event: str) -> None:
+    """An API key's or webhook endpoint's change (its secret is never recorded)."""
+    details = {"event": event, "name": getattr(row, "name", None) or getattr(row, "url", None)}
+    record_audit(
+        action, model=type(row), object_id=row.id, merchant_id=row.merchant_id, changes=details
+    )
 
 
 class _IntegrationAdmin(SecureModelView):
@@ -146,6 +156,7 @@ class ApiKeyAdmin(_IntegrationAdmin):
             except ApiKeyError as exc:
                 form.name.errors = [str(exc)]
             else:
+                _audit(AuditAction.API_KEY, new.api_key, "created")
                 dbmod.commit()
                 # Shown in this answer only: no redirect, no flash (the session cookie is
                 # readable), never stored in clear.
@@ -173,6 +184,7 @@ class ApiKeyAdmin(_IntegrationAdmin):
             abort(404)
         row = self.get_one(str(key_id))  # 404 outside the user's merchant
         revoke_api_key(row)
+        _audit(AuditAction.API_KEY, row, "revoked")
         dbmod.commit()
         flash(_("The API key %(name)s is revoked.", name=row.name), "success")
         return redirect(self.get_url(".index_view"))
@@ -224,6 +236,7 @@ class WebhookEndpointAdmin(_IntegrationAdmin):
             except WebhookError as exc:
                 form.url.errors = [str(exc)]
             else:
+                _audit(AuditAction.WEBHOOK, new.endpoint, "created")
                 dbmod.commit()
                 return self.render(
                     "admin/integrations/secret_once.html",
@@ -250,6 +263,7 @@ class WebhookEndpointAdmin(_IntegrationAdmin):
             abort(404)
         endpoint = self.get_one(str(endpoint_id))
         enable_endpoint(endpoint)
+        _audit(AuditAction.WEBHOOK, endpoint, "enabled")
         dbmod.commit()
         flash(_("The endpoint %(url)s is active again.", url=endpoint.url), "success")
         return redirect(self.get_url(".index_view"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import flash
 from flask_admin import Admin, expose
 from flask_admin.contrib.sqla import filters
 from flask_admin.helpers import is_form_submitted
@@ -17,6 +18,7 @@ from markupsafe import Markup
 from wtforms import PasswordField, SelectField, ValidationError
 from wtforms.validators import URL, Optional, Regexp
 
+from admin_views import program_texts as texts_form
 from admin_views.base import ScopedOptions
 from admin_views.loyalty_base import (
     ADMINS,
@@ -40,11 +42,12 @@ from loyalty.models import (
     MerchantLoyaltySettings,
     ProgramKind,
 )
+from loyalty.services import program_texts
 from loyalty.services import programs as program_services
 from loyalty.wallet import service as wallet_service
 from platform_core import db as dbmod
 from platform_core.extensions import db
-from platform_core.i18n_lazy import _l
+from platform_core.i18n_lazy import _, _l
 from platform_core.tenancy.models import Merchant
 
 
@@ -63,6 +66,7 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
         "name",
         "merchant",
         "kind",
+        "texts",
         "points_per_euro",
         "point_value",
         "welcome_bonus_points",
@@ -75,21 +79,19 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
         "name",
         "merchant",
         "kind",
-        "description",
+        "texts",
         "points_per_euro",
         "welcome_bonus_points",
         "stamps_target",
-        "stamps_reward_description",
         "points_expiry_days",
         "expiry_warning_days",
         "logo_url",
         "brand_color",
-        "terms_url",
         "is_active",
         "created_at",
         "updated_at",
     ]
-    column_searchable_list = ["name", "description"]
+    column_searchable_list = ["name"]
     column_sortable_list = [
         "name",
         "kind",
@@ -112,17 +114,15 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
         "name": _l("Name"),
         "merchant": _l("Merchant"),
         "kind": _l("Kind"),
-        "description": _l("Description"),
+        "texts": _l("Texts for customers"),
         "points_per_euro": _l("Points per euro"),
         "point_value": _l("Value of a point (€)"),
         "welcome_bonus_points": _l("Welcome bonus (points)"),
         "stamps_target": _l("Stamps for a reward"),
-        "stamps_reward_description": _l("Stamp reward"),
         "points_expiry_days": _l("Points expire after (days)"),
         "expiry_warning_days": _l("Expiry warning (days before)"),
         "logo_url": _l("Logo URL"),
         "brand_color": _l("Brand colour"),
-        "terms_url": _l("Terms and conditions URL"),
         "is_active": _l("Active"),
         "created_at": _l("Created"),
         "updated_at": _l("Last changed"),
@@ -138,27 +138,45 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
     }
     column_formatters = {
         "kind": label_column,
+        "texts": lambda v, c, m, n: _texts_column(m),
         "points_per_euro": lambda v, c, m, n: format_decimal(m.points_per_euro, "#,##0.##"),
         "created_at": datetime_column,
         "updated_at": datetime_column,
     }
-    column_formatters_export = column_formatters
+    column_formatters_export = {
+        **column_formatters,
+        "texts": lambda v, c, m, n: _texts_export(m),
+    }
     column_select_related_list = [LoyaltyProgram.merchant]
 
     form_columns = [
         "merchant",
         "name",
         "kind",
-        "description",
         "points_per_euro",
         "welcome_bonus_points",
         "stamps_target",
-        "stamps_reward_description",
         "points_expiry_days",
         "expiry_warning_days",
         "logo_url",
         "brand_color",
-        "terms_url",
+        "is_active",
+        *texts_form.extra_fields(),
+    ]
+    form_extra_fields = texts_form.extra_fields()
+    form_rules = [
+        texts_form.HiddenFields("csrf_token"),
+        texts_form.OptionalField("merchant"),
+        "name",
+        "kind",
+        texts_form.TextsGrid(),
+        "points_per_euro",
+        "welcome_bonus_points",
+        "stamps_target",
+        "points_expiry_days",
+        "expiry_warning_days",
+        "logo_url",
+        "brand_color",
         "is_active",
     ]
     form_overrides = {
@@ -177,12 +195,6 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
             "validators": [Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Enter a colour as #rrggbb."))]
         },
         "logo_url": {
-            "validators": [
-                Optional(),
-                URL(message=_l("Enter a full address starting with https://.")),
-            ]
-        },
-        "terms_url": {
             "validators": [
                 Optional(),
                 URL(message=_l("Enter a full address starting with https://.")),
@@ -214,9 +226,53 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
             except LoyaltyError as exc:
                 raise ValidationError(str(exc)) from exc
         super().on_model_change(form, model, is_created)
+        program_texts.set_program_texts(model, texts_form.posted_texts(form))
         if not is_created:
             # Name, logo or colour may be what Google rejected: its cards get another go.
             wallet_service.mark_program_for_sync(model.id)
+
+    def after_model_change(self, form: Any, model: LoyaltyProgram, is_created: bool) -> None:
+        super().after_model_change(form, model, is_created)
+        if not program_texts.has_terms(model):
+            flash(_no_terms_warning(model), "warning")
+
+    def on_form_prefill(self, form: Any, id: Any) -> None:
+        # Flask-Admin also calls this after a refused POST: keep what was typed then.
+        if is_form_submitted():
+            return
+        program = self.get_one(id)
+        if program is not None:
+            texts_form.prefill(form, program_texts.own_texts(program))
+
+
+def _no_terms_warning(program: LoyaltyProgram) -> str:
+    return _(
+        "%(program)s has no terms and conditions URL: customers join without accepting any "
+        "terms. Add the URL of your terms in at least one language.",
+        program=program.name,
+    )
+
+
+def _texts_column(program: LoyaltyProgram) -> Markup:
+    """The languages the program is written in, and a warning when it has no terms."""
+    written = [
+        code for code, values in program_texts.own_texts(program).items() if any(values.values())
+    ]
+    html = Markup(" ").join(
+        Markup('<span class="badge badge-secondary">{}</span>').format(code) for code in written
+    )
+    if not program_texts.has_terms(program):
+        html += Markup(' <span class="badge badge-warning no-terms">{}</span>').format(
+            _("No terms URL")
+        )
+    return html
+
+
+def _texts_export(program: LoyaltyProgram) -> str:
+    written = [
+        code for code, values in program_texts.own_texts(program).items() if any(values.values())
+    ]
+    return ", ".join(written)
 
 
 # --- merchant settings -------------------------------------------------------------------

@@ -27,12 +27,15 @@ CATEGORY = _l("Emails")
 
 
 class EmailTemplateAdmin(SecureModelView):
-    """The platform's templates: every staff user reads them, platform admins edit them.
+    """The platform's templates: merchant admins read them, platform admins edit them.
 
-    Codes and locales come from the catalog and the seeds, so nobody creates or deletes a
-    platform template here: a missing one would break the fallback of every store.
+    Store staff neither see the menu entry nor open the pages (403): they edit their
+    stores' overrides only. Codes and locales come from the catalog and the seeds, so
+    nobody creates or deletes a platform template here: a missing one would break the
+    fallback of every store.
     """
 
+    allowed_roles = frozenset({StaffRole.PLATFORM_ADMIN, StaffRole.MERCHANT_ADMIN})
     write_roles = frozenset({StaffRole.PLATFORM_ADMIN})
     can_create = False
     can_delete = False

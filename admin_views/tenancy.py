@@ -352,7 +352,7 @@ class StaffUserAdmin(TenancyModelView):
                 user = create_staff_user(password=form.password.data, **self._values(form))
             else:
                 user = invite_staff_user(**self._values(form))
-            self.on_model_change(form, user, True)
+            self._on_model_change(form, user, True)
             db.session.commit()
         except StaffUserError as exc:
             db.session.rollback()
@@ -366,7 +366,7 @@ class StaffUserAdmin(TenancyModelView):
     def update_model(self, form: Any, model: StaffUser) -> bool:
         try:
             update_staff_user(model, new_password=form.password.data or None, **self._values(form))
-            self.on_model_change(form, model, False)
+            self._on_model_change(form, model, False)
             db.session.commit()
         except StaffUserError as exc:
             db.session.rollback()

@@ -27,12 +27,16 @@ from admin_views.terminal_forms import (
     VoidForm,
 )
 from loyalty.errors import LoyaltyError
-from loyalty.models import LoyaltyCard, LoyaltyTransaction
+from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType
 from loyalty.services import cards as card_services
 from loyalty.services import enrollment, ledger
-from loyalty.services.programs import get_settings
+from loyalty.services.program_texts import has_terms, program_texts
+from loyalty.services.programs import get_merchant_program, get_settings
 from platform_core import db as dbmod
+from platform_core.audit.models import AuditAction
+from platform_core.audit.services import record_audit
 from platform_core.extensions import db
+from platform_core.i18n import current_locale_code
 from platform_core.i18n_lazy import _, _l
 from platform_core.scoping import apply_scope, row_in_scope
 from platform_core.staff.models import StaffRole
@@ -115,9 +119,12 @@ class TerminalView(BaseView):
             store=store,
             card=card,
             program=card.program,
+            texts=program_texts(card.program, current_locale_code()),
             forms=forms,
             history=history,
             voidable=ledger.voidable_ids(history),
+            voided=ledger.voided_ids(history),
+            void_effect=void_effect,
             rewards_ready=card.rewards_ready(),
         ), status
 
@@ -132,11 +139,19 @@ class TerminalView(BaseView):
         if not form.validate():
             return self._render_card(store, card, status=400, **{operation: form})
         if not form.is_confirmed:
+            # The service's own rules, asked before the confirmation page: staff never
+            # confirm an operation the ledger would refuse (it decides again on confirm).
+            try:
+                _check(operation, form, card, store)
+            except LoyaltyError as exc:
+                _show_refusal(operation, form, exc)
+                return self._render_card(store, card, status=400, **{operation: form})
             return self.render(
                 "admin/terminal/confirm.html",
                 store=store,
                 card=card,
                 program=card.program,
+                texts=program_texts(card.program, current_locale_code()),
                 form=form,
                 operation=operation,
                 title=title,
@@ -148,6 +163,7 @@ class TerminalView(BaseView):
             dbmod.rollback()
             flash(str(exc), "error")
             return self._render_card(store, card, status=400, **{operation: form})
+        _audit(operation, store, row=row, card=card)
         dbmod.commit()
         _flash_done(row, card)
         return redirect(url_for(".card", store_id=store.id, card_id=card.id))
@@ -185,6 +201,7 @@ class TerminalView(BaseView):
                     dbmod.rollback()
                     flash(str(exc), "error")
                 else:
+                    _audit("void", store, row=row, card=card)
                     dbmod.commit()
                     _flash_done(row, card)
                     return redirect(url_for(".card", store_id=store.id, card_id=card.id))
@@ -201,7 +218,9 @@ class TerminalView(BaseView):
     @expose("/<int:store_id>/enroll/", methods=["GET", "POST"])
     def enroll(self, store_id: int) -> Any:
         store = _store_or_404(store_id)
-        form = StaffEnrollmentForm()
+        program = get_merchant_program(store.merchant_id).program
+        # A program without terms has no terms for the customer to accept.
+        form = StaffEnrollmentForm(terms_required=program is None or has_terms(program))
         if request.method == "GET":
             form.preferred_locale.data = store.default_locale
         status = 200
@@ -221,6 +240,7 @@ class TerminalView(BaseView):
                 else:
                     card_id = result.card.id
                     number = card_services.format_card_number(result.card.card_number)
+                    _audit("enroll", store, card=result.card, created=result.created)
                     dbmod.commit()
                     if result.created:
                         flash(
@@ -271,11 +291,46 @@ def _history(card: LoyaltyCard) -> list[LoyaltyTransaction]:
     stmt = (
         db.select(LoyaltyTransaction)
         .where(LoyaltyTransaction.card_id == card.id)
-        .options(joinedload(LoyaltyTransaction.store), joinedload(LoyaltyTransaction.staff_user))
+        .options(
+            joinedload(LoyaltyTransaction.store),
+            joinedload(LoyaltyTransaction.staff_user),
+            joinedload(LoyaltyTransaction.voided_transaction),
+        )
         .order_by(LoyaltyTransaction.id.desc())
         .limit(HISTORY_ROWS)
     )
     return list(db.session.scalars(apply_scope(stmt, LoyaltyTransaction, current_user)))
+
+
+def void_effect(row: LoyaltyTransaction) -> str:
+    """What voiding ``row`` did for the customer, shown on the voided row and on its void."""
+    if row.type == TransactionType.STAMP_REWARD:
+        return _("reward given back")
+    if row.points_delta < 0:
+        return _("points given back")
+    if row.points_delta > 0:
+        return _("points taken back")
+    if row.stamps_delta:
+        return _("stamps taken back")
+    return ""
+
+
+def _check(operation: str, form: Any, card: LoyaltyCard, store: Store) -> None:
+    """:raises LoyaltyError: what the ledger would refuse for this operation."""
+    staff_user = current_user._get_current_object()
+    if operation == "redeem":
+        ledger.check_redemption(card, form.points.data, store=store, staff_user=staff_user)
+    elif operation == "reward":
+        ledger.check_stamp_reward(card, store=store, staff_user=staff_user)
+
+
+def _show_refusal(operation: str, form: Any, exc: LoyaltyError) -> None:
+    """The refusal next to the field it is about (the points to redeem), else on top."""
+    field = getattr(form, "points", None) if operation == "redeem" else None
+    if field is not None and exc.code in {"insufficient_points", "below_minimum_redeem"}:
+        field.errors = [*field.errors, str(exc)]
+    else:
+        flash(str(exc), "error")
 
 
 def _preview(operation: str, form: Any, card: LoyaltyCard) -> dict[str, Any]:
@@ -292,7 +347,8 @@ def _preview(operation: str, form: Any, card: LoyaltyCard) -> dict[str, Any]:
             "balance_after": card.points_balance - form.points.data,
         }
     if operation == "stamps":
-        return {"stamps": form.count.data}
+        stamps_after, rewards = ledger.stamps_after(card, form.count.data)
+        return {"stamps": form.count.data, "stamps_after": stamps_after, "rewards": rewards}
     return {}
 
 
@@ -310,6 +366,35 @@ def _record(operation: str, form: Any, card: LoyaltyCard, store: Store) -> Loyal
     if operation == "stamps":
         return ledger.add_stamps(card, form.count.data, **common)
     return ledger.redeem_stamp_reward(card, **common)
+
+
+def _audit(
+    operation: str,
+    store: Store,
+    *,
+    card: LoyaltyCard,
+    row: LoyaltyTransaction | None = None,
+    created: bool | None = None,
+) -> None:
+    """The audit row of a terminal operation (no customer data: ids and amounts)."""
+    details: dict[str, Any] = {"operation": operation, "store_id": store.id, "card_id": card.id}
+    if row is not None:
+        details.update(
+            type=row.type,
+            points_delta=row.points_delta,
+            stamps_delta=row.stamps_delta,
+            purchase_amount=row.purchase_amount,
+            points_balance_after=row.points_balance_after,
+        )
+    if created is not None:
+        details["card_created"] = created
+    record_audit(
+        AuditAction.TERMINAL,
+        model=LoyaltyTransaction if row is not None else LoyaltyCard,
+        object_id=row.id if row is not None else card.id,
+        merchant_id=card.merchant_id,
+        changes=details,
+    )
 
 
 def _flash_done(row: LoyaltyTransaction, card: LoyaltyCard) -> None:

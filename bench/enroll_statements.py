@@ -81,7 +81,7 @@ def main() -> int:
             points_per_euro=Decimal("1.00"),
             welcome_bonus_points=50,
             stamps_target=10,
-            stamps_reward_description="A free coffee",
+            texts={"en": {"reward_description": "A free coffee"}},
             points_expiry_days=365,
         )
         get_settings(merchant.id)

@@ -109,10 +109,10 @@ INSERT INTO stores (merchant_id, name, slug, address, default_locale,
 SELECT id, 'Store ' || id, 'bench-s' || id, '', default_locale, now(), now()
 FROM merchants;
 
-INSERT INTO loyalty_programs (merchant_id, kind, name, description, points_per_euro,
-    welcome_bonus_points, stamps_reward_description, points_expiry_days, expiry_warning_days,
-    logo_url, brand_color, terms_url, is_active, created_at, updated_at)
-SELECT id, 'points', 'Program ' || id, '', 1, 0, '', 365, 14, '', '#1f5f8b', '', true,
+INSERT INTO loyalty_programs (merchant_id, kind, name, points_per_euro,
+    welcome_bonus_points, points_expiry_days, expiry_warning_days,
+    logo_url, brand_color, is_active, created_at, updated_at)
+SELECT id, 'points', 'Program ' || id, 1, 0, 365, 14, '', '#1f5f8b', true,
        now(), now()
 FROM merchants;
 

@@ -173,7 +173,7 @@ with app.app_context():
     create_store(merchant, "Bench Store", {STORE_SLUG!r})
     create_program(merchant, kind=ProgramKind.HYBRID, name="Bench Club",
                    points_per_euro=Decimal("1.00"), welcome_bonus_points=50,
-                   stamps_target=10, stamps_reward_description="A free coffee",
+                   stamps_target=10, texts={{"en": {{"reward_description": "A free coffee"}}}},
                    points_expiry_days=365)
     get_settings(merchant.id)
     create_staff_user({ADMIN_EMAIL!r}, {ADMIN_PASSWORD!r}, StaffRole.PLATFORM_ADMIN)

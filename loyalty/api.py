@@ -21,10 +21,12 @@ from loyalty.models import LoyaltyProgram
 from loyalty.openapi import openapi_document
 from loyalty.public_limits import enroll_limit, program_info_limit
 from loyalty.services.enrollment import enroll_customer
+from loyalty.services.program_texts import has_terms, program_texts
 from loyalty.services.programs import get_merchant_program
 from platform_core import db as dbmod
 from platform_core import errors as platform_errors
 from platform_core.extensions import csrf
+from platform_core.i18n import current_locale_code
 from platform_core.i18n_lazy import _
 from platform_core.tenancy.models import Store
 from platform_core.tenancy.services import get_store_by_slug
@@ -77,20 +79,26 @@ def _program_missing() -> tuple[Response, int, dict[str, str]]:
     )
 
 
-def program_info(program: LoyaltyProgram, store: Store, enrollment_open: bool) -> dict[str, Any]:
-    """The public description of ``program`` as the program endpoint returns it."""
+def program_info(
+    program: LoyaltyProgram, store: Store, enrollment_open: bool, locale: str
+) -> dict[str, Any]:
+    """The public description of ``program`` as the program endpoint returns it, its texts
+    in ``locale`` (with the fallbacks of :func:`program_texts`)."""
+    texts = program_texts(program, locale)
     return {
-        "name": program.name,
+        "name": texts.name,
+        "language": texts.locale,
         "kind": program.kind.value,
-        "description": program.description or "",
+        "description": texts.description,
         "points_per_euro": float(program.points_per_euro) if program.uses_points else None,
         "welcome_bonus_points": program.welcome_bonus_points if program.uses_points else 0,
         "stamps_target": program.stamps_target if program.uses_stamps else None,
-        "stamps_reward": program.stamps_reward_description if program.uses_stamps else None,
+        "stamps_reward": texts.reward_description if program.uses_stamps else None,
         "points_expiry_days": program.points_expiry_days if program.uses_points else None,
         "logo_url": program.logo_url or None,
         "brand_color": program.brand_color,
-        "terms_url": program.terms_url or None,
+        "terms_url": texts.terms_url or None,
+        "terms_required": bool(texts.terms_url),
         "merchant_name": store.merchant.name,
         "store_name": store.name,
         "enrollment_open": enrollment_open,
@@ -100,7 +108,9 @@ def program_info(program: LoyaltyProgram, store: Store, enrollment_open: bool) -
 @bp.route("/stores/<slug>/program")
 @program_info_limit
 def store_program(slug: str) -> ResponseReturnValue:
-    cached = _program_cache.get(slug)
+    # The texts depend on the language (?lang= or Accept-Language): one entry per language.
+    locale = current_locale_code()
+    cached = _program_cache.get((slug, locale))
     if cached is not None:
         return current_app.response_class(cached, mimetype="application/json")
     store = _store_or_404(slug)
@@ -109,10 +119,10 @@ def store_program(slug: str) -> ResponseReturnValue:
     setup = get_merchant_program(store.merchant_id)
     if setup.program is None:
         return _program_missing()
-    body = program_info(setup.program, store, setup.settings.self_enrollment_enabled)
+    body = program_info(setup.program, store, setup.settings.self_enrollment_enabled, locale)
     dbmod.commit()  # get_settings creates the defaults on first use
     response = jsonify(body)
-    _program_cache.put(slug, response.get_data())
+    _program_cache.put((slug, locale), response.get_data())
     return response
 
 
@@ -126,12 +136,12 @@ class _ProgramCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[float, bytes]] = {}
+        self._entries: dict[tuple[str, str], tuple[float, bytes]] = {}
 
     def _ttl(self) -> float:
         return float(current_app.config.get("PROGRAM_INFO_CACHE_SECONDS", 0))
 
-    def get(self, slug: str) -> bytes | None:
+    def get(self, slug: tuple[str, str]) -> bytes | None:
         if self._ttl() <= 0:
             return None
         entry = self._entries.get(slug)
@@ -139,7 +149,7 @@ class _ProgramCache:
             return None
         return entry[1]
 
-    def put(self, slug: str, body: bytes) -> None:
+    def put(self, slug: tuple[str, str], body: bytes) -> None:
         ttl = self._ttl()
         if ttl <= 0:
             return
@@ -169,7 +179,11 @@ def store_enroll(slug: str) -> ResponseReturnValue:
     if store is None:
         return _store_not_found()
 
-    form, type_errors = form_from_json(payload)
+    # A program without terms asks for no acceptance (the service checks it again).
+    program = get_merchant_program(store.merchant_id).program
+    form, type_errors = form_from_json(
+        payload, terms_required=program is None or has_terms(program)
+    )
     form.validate()
     errors = api_errors(form)
     for field, messages in type_errors.items():

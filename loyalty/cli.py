@@ -183,4 +183,6 @@ def send_expiry_warnings_command(
 
 
 def register_cli(app: Flask) -> None:
+    from loyalty import import_cli  # noqa: F401  (adds ``import-cards`` to the group)
+
     app.cli.add_command(loyalty_cli)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import joinedload
 from loyalty.card_links import card_page_url
 from loyalty.models import LoyaltyCard
 from loyalty.notifications import _COLOR, _DEFAULT_COLOR, _LOCALES, _format_card_number, _wallet_url
+from loyalty.services.program_texts import program_texts
 from messaging.bulk import (
     QueuedEmail,
     enqueue_sends_after_commit,
@@ -121,7 +122,7 @@ def _context(card: LoyaltyCard, locale: str, facts: dict[str, Any]) -> dict[str,
             "customer_name": customer.full_name,
             "merchant_name": merchant.name,
             "store_name": store.name if store is not None else merchant.name,
-            "program_name": program.name,
+            "program_name": program_texts(program, locale).name,
             "card_number": _format_card_number(card.card_number),
             "points_balance": format_decimal(card.points_balance),
             "stamp_count": format_decimal(card.stamp_count),

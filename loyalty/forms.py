@@ -116,6 +116,13 @@ class EnrollmentForm(BaseForm):
         validators=[DataRequired(message=_l("You need to accept the terms to join."))],
     )
 
+    def __init__(self, *args: Any, terms_required: bool = True, **kwargs: Any) -> None:
+        """:param terms_required: ``False`` for a program without terms: the form has no
+        "I accept the terms" box then (nobody can accept terms they cannot read)."""
+        super().__init__(*args, **kwargs)
+        if not terms_required:
+            del self["accept_terms"]
+
     def to_enrollment_data(self) -> EnrollmentData:
         """What the enrollment service needs, from a validated form."""
         return EnrollmentData(
@@ -125,7 +132,7 @@ class EnrollmentForm(BaseForm):
             last_name=self.last_name.data or "",
             locale=self.preferred_locale.data,
             marketing_consent=bool(self.marketing_consent.data),
-            accept_terms=bool(self.accept_terms.data),
+            accept_terms="accept_terms" in self and bool(self.accept_terms.data),
             phone=self.phone.data or None,
             birthday=self.birthday.data,
         )
@@ -135,7 +142,9 @@ class EnrollmentForm(BaseForm):
             raise ValidationError(_l("Choose one of the offered languages."))
 
 
-def form_from_json(payload: dict[str, Any]) -> tuple[EnrollmentForm, dict[str, list[str]]]:
+def form_from_json(
+    payload: dict[str, Any], *, terms_required: bool = True
+) -> tuple[EnrollmentForm, dict[str, list[str]]]:
     """Build the form from an API body; also return type errors WTForms cannot see.
 
     JSON values are turned into the strings a browser would post, so both entry points share
@@ -159,7 +168,7 @@ def form_from_json(payload: dict[str, Any]) -> tuple[EnrollmentForm, dict[str, l
     if "preferred_locale" not in formdata and "locale" not in type_errors:
         # Optional in the API: the language the request is answered in.
         formdata["preferred_locale"] = current_locale_code()
-    form = EnrollmentForm(formdata=formdata, meta={"csrf": False})
+    form = EnrollmentForm(formdata=formdata, meta={"csrf": False}, terms_required=terms_required)
     return form, type_errors
 
 

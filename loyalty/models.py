@@ -62,6 +62,8 @@ class TransactionType(enum.StrEnum):
     VOID = "void"
     ADJUSTMENT = "adjustment"
     EXPIRY = "expiry"
+    #: The balance a card brought from a legacy system (CSV import): counts as earned.
+    OPENING_BALANCE = "opening_balance"
 
     @property
     def label(self) -> str:
@@ -77,6 +79,7 @@ TRANSACTION_TYPE_LABELS = {
     TransactionType.VOID: _l("Void"),
     TransactionType.ADJUSTMENT: _l("Adjustment"),
     TransactionType.EXPIRY: _l("Points expired"),
+    TransactionType.OPENING_BALANCE: _l("Opening balance"),
 }
 
 
@@ -138,8 +141,9 @@ class LoyaltyProgram(TimestampMixin, Model):
         ForeignKey("merchants.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[ProgramKind] = mapped_column(_enum(ProgramKind, "program_kind"))
+    #: The console's name of the program, and the last fallback of the customer-facing
+    #: name (the texts per language are :class:`ProgramText` rows).
     name: Mapped[str] = mapped_column(String(120))
-    description: Mapped[str] = mapped_column(Text, default="")
     #: Points credited per euro spent (may be fractional: 0.5 = one point per 2 €).
     points_per_euro: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("1.00"))
     #: What one point is worth in euros when redeemed (100 points for a 5 € cake: 0.05);
@@ -149,8 +153,6 @@ class LoyaltyProgram(TimestampMixin, Model):
     welcome_bonus_points: Mapped[int] = mapped_column(Integer, default=0)
     #: Stamps needed for a reward (stamps and hybrid programs).
     stamps_target: Mapped[int | None] = mapped_column(Integer)
-    #: What the stamps target unlocks, shown to customers ("a free coffee").
-    stamps_reward_description: Mapped[str] = mapped_column(String(200), default="")
     #: Points expire after this many days without activity; empty = never.
     points_expiry_days: Mapped[int | None] = mapped_column(Integer)
     #: Customers are warned this many days before their points expire.
@@ -158,10 +160,17 @@ class LoyaltyProgram(TimestampMixin, Model):
     logo_url: Mapped[str] = mapped_column(String(500), default="")
     #: Brand colour as #rrggbb.
     brand_color: Mapped[str] = mapped_column(String(7), default="#1f5f8b")
-    terms_url: Mapped[str] = mapped_column(String(500), default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     merchant: Mapped[Merchant] = relationship()
+    #: Name, description, reward and terms in each language that has them (at most one row
+    #: per language); :mod:`loyalty.services.program_texts` resolves the fallbacks.
+    texts: Mapped[list[ProgramText]] = relationship(
+        back_populates="program",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="ProgramText.locale",
+    )
 
     @property
     def uses_points(self) -> bool:
@@ -173,6 +182,40 @@ class LoyaltyProgram(TimestampMixin, Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+#: The languages a program's texts are written in (the public pages' languages).
+PROGRAM_TEXT_LOCALES = ("en", "fr", "de", "lb")
+
+
+class ProgramText(Model):
+    """A program's customer-facing texts in one language; an empty field falls back to the
+    merchant's default language, then English (:mod:`loyalty.services.program_texts`)."""
+
+    __tablename__ = "program_texts"
+    __table_args__ = (
+        UniqueConstraint("program_id", "locale"),
+        CheckConstraint("locale IN ('en', 'fr', 'de', 'lb')", name="locale_supported"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("loyalty_programs.id", ondelete="CASCADE"), index=True
+    )
+    #: ``en``, ``fr``, ``de`` or ``lb``.
+    locale: Mapped[str] = mapped_column(String(5))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: What the stamps target unlocks, shown to customers ("a free coffee").
+    reward_description: Mapped[str] = mapped_column(String(200), default="")
+    #: The program's terms and conditions in this language; a program without any asks no
+    #: customer to accept terms.
+    terms_url: Mapped[str] = mapped_column(String(500), default="")
+
+    program: Mapped[LoyaltyProgram] = relationship(back_populates="texts")
+
+    def __str__(self) -> str:
+        return f"{self.program_id}:{self.locale}"
 
 
 class MerchantLoyaltySettings(TimestampMixin, Model):

@@ -23,6 +23,7 @@ from flask_babel import force_locale, format_date, format_decimal
 
 from loyalty.card_links import card_page_url
 from loyalty.models import LoyaltyCard
+from loyalty.services.program_texts import program_texts
 from loyalty.wallet.google import wallet_save_url
 from messaging.models import EmailLog
 from messaging.queueing import email_batch, send
@@ -69,7 +70,9 @@ class LoyaltyNotificationService:
         two); their rows get ids, and their tasks are registered, when the block ends."""
         return email_batch()
 
-    def _queue(self, code: str, card_id: int, **extra: int | date | str) -> EmailLog | None:
+    def _queue(
+        self, code: str, card_id: int, *, reward: bool = False, **extra: int | date | str
+    ) -> EmailLog | None:
         card = db.session.get(LoyaltyCard, card_id)
         if card is None:
             log.warning("%s not queued: card %s does not exist", code, card_id)
@@ -80,13 +83,15 @@ class LoyaltyNotificationService:
             return None
         store = card.enrolled_at_store
         locale = _recipient_locale(card)
+        # The program's texts in the customer's language (fallbacks: program_texts).
+        texts = program_texts(program, locale)
         with force_locale(locale):
             context: dict[str, Any] = {
                 "customer_first_name": customer.first_name,
                 "customer_name": customer.full_name,
                 "merchant_name": merchant.name,
                 "store_name": store.name if store is not None else merchant.name,
-                "program_name": program.name,
+                "program_name": texts.name,
                 "card_number": _format_card_number(card.card_number),
                 "points_balance": format_decimal(card.points_balance),
                 "stamp_count": format_decimal(card.stamp_count),
@@ -96,6 +101,8 @@ class LoyaltyNotificationService:
                 if _COLOR.match(program.brand_color or "")
                 else _DEFAULT_COLOR,
             }
+            if reward:
+                context["stamps_reward"] = texts.reward_description
             for name, value in extra.items():
                 if isinstance(value, date):
                     context[name] = format_date(value, format="long")
@@ -137,10 +144,7 @@ class LoyaltyNotificationService:
             return None
         program = card.program
         return self._queue(
-            "loyalty_reward_ready",
-            card_id,
-            stamps_reward=program.stamps_reward_description or "",
-            stamps_target=program.stamps_target or 0,
+            "loyalty_reward_ready", card_id, reward=True, stamps_target=program.stamps_target or 0
         )
 
 

@@ -30,6 +30,7 @@ _PROGRAM = {
     "type": "object",
     "required": [
         "name",
+        "language",
         "kind",
         "description",
         "points_per_euro",
@@ -40,12 +41,19 @@ _PROGRAM = {
         "logo_url",
         "brand_color",
         "terms_url",
+        "terms_required",
         "merchant_name",
         "store_name",
         "enrollment_open",
     ],
     "properties": {
         "name": {"type": "string"},
+        "language": {
+            "type": "string",
+            "enum": ["en", "fr", "de", "lb"],
+            "description": "The language of the texts (from ?lang= or Accept-Language); a text "
+            "missing in it comes in the merchant's default language, then English.",
+        },
         "kind": {"type": "string", "enum": ["points", "stamps", "hybrid"]},
         "description": {"type": "string"},
         "points_per_euro": {
@@ -75,7 +83,15 @@ _PROGRAM = {
         },
         "logo_url": {"type": ["string", "null"]},
         "brand_color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
-        "terms_url": {"type": ["string", "null"]},
+        "terms_url": {
+            "type": ["string", "null"],
+            "description": "The program's terms and conditions, in the answer's language.",
+        },
+        "terms_required": {
+            "type": "boolean",
+            "description": "Whether enrollment needs accept_terms: false when the program "
+            "has no terms.",
+        },
         "merchant_name": {"type": "string"},
         "store_name": {"type": "string"},
         "enrollment_open": {
@@ -87,7 +103,8 @@ _PROGRAM = {
 
 _ENROLLMENT_REQUEST = {
     "type": "object",
-    "required": ["email", "first_name", "last_name", "accept_terms"],
+    # accept_terms is required when the program has terms (its terms_required).
+    "required": ["email", "first_name", "last_name"],
     "properties": {
         "email": {"type": "string", "format": "email", "maxLength": 254},
         "first_name": {"type": "string", "minLength": 1, "maxLength": 100},
@@ -102,7 +119,8 @@ _ENROLLMENT_REQUEST = {
         "accept_terms": {
             "type": "boolean",
             "const": True,
-            "description": "Must be true: the customer accepts the terms.",
+            "description": "The customer accepts the terms: required, and true, when the "
+            "program's terms_required is true; ignored for a program without terms.",
         },
         "phone": {"type": ["string", "null"], "maxLength": 40},
         "birthday": {"type": ["string", "null"], "format": "date"},

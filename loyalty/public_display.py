@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from loyalty.models import LoyaltyCard, LoyaltyProgram
 from loyalty.services.cards import format_card_number
+from loyalty.services.program_texts import ProgramTexts
 from platform_core.i18n_lazy import _, ngettext
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,11 @@ def qr_svg(data: str, *, label: str) -> Markup:
     return Markup(svg)  # noqa: S704 - segno's own output; the data is our card number
 
 
-def earn_summary(program: LoyaltyProgram) -> list[str]:
-    """One localized sentence per way the program rewards its customers."""
+def earn_summary(program: LoyaltyProgram, texts: ProgramTexts) -> list[str]:
+    """One localized sentence per way the program rewards its customers.
+
+    :param texts: the program's texts in the page's language (the reward).
+    """
     lines: list[str] = []
     if program.uses_points:
         lines.append(
@@ -65,14 +69,14 @@ def earn_summary(program: LoyaltyProgram) -> list[str]:
                 )
             )
     if program.uses_stamps and program.stamps_target:
-        if program.stamps_reward_description:
+        if texts.reward_description:
             lines.append(
                 ngettext(
                     "Collect %(count)s stamp and get: %(reward)s.",
                     "Collect %(count)s stamps and get: %(reward)s.",
                     program.stamps_target,
                     count=format_decimal(program.stamps_target),
-                    reward=program.stamps_reward_description,
+                    reward=texts.reward_description,
                 )
             )
         else:

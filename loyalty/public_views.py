@@ -19,6 +19,7 @@ from loyalty.public_display import brand_color, card_view, earn_summary
 from loyalty.public_limits import enroll_limit, retry_after_seconds
 from loyalty.services.cards import card_history
 from loyalty.services.enrollment import enroll_customer
+from loyalty.services.program_texts import has_terms, program_texts
 from loyalty.services.programs import get_merchant_program
 from platform_core import db as dbmod
 from platform_core.i18n import current_locale_code, normalise_locale
@@ -42,10 +43,13 @@ HISTORY_ROWS = 20
 def _page(
     template: str, status: int = 200, *, program: LoyaltyProgram | None = None, **context: Any
 ) -> tuple[str, int]:
-    context.setdefault("header_name", program.name if program else None)
+    # The page's language: the card page renders inside the customer's locale.
+    texts = program_texts(program, current_locale_code()) if program is not None else None
+    context.setdefault("header_name", texts.name if texts is not None else None)
     html = render_template(
         f"loyalty/public/{template}",
         program=program,
+        texts=texts,
         brand_color=brand_color(program),
         **context,
     )
@@ -153,7 +157,7 @@ def enrollment_page(store: Store, refused: str | None = None) -> ResponseReturnV
     context: dict[str, Any] = {
         "merchant_name": setup.merchant.name,
         "store_name": store.name,
-        "earn_lines": earn_summary(program),
+        "earn_lines": earn_summary(program, program_texts(program, current_locale_code())),
     }
     if not settings.self_enrollment_enabled:
         return message_page(
@@ -161,13 +165,13 @@ def enrollment_page(store: Store, refused: str | None = None) -> ResponseReturnV
             _(
                 "Online enrollment is closed for %(program)s. Please ask at the till: we will "
                 "be happy to give you a card.",
-                program=program.name,
+                program=program_texts(program, current_locale_code()).name,
             ),
             200,
             program=program,
         )
 
-    form = EnrollmentForm(preferred_locale=current_locale_code())
+    form = EnrollmentForm(preferred_locale=current_locale_code(), terms_required=has_terms(program))
     form_error = None
     status = 200
     if refused is not None:

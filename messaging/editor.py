@@ -10,11 +10,15 @@ version of another merchant, raises :class:`NotInScope` (the views answer 404).
 
 from __future__ import annotations
 
+import difflib
+import itertools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 
@@ -33,6 +37,7 @@ from messaging.providers import MailProviderError, get_provider
 from messaging.rendering import RenderedEmail, TemplateProblem, validate_template
 from platform_core import db as dbmod
 from platform_core.extensions import db
+from platform_core.i18n_lazy import _
 from platform_core.models_base import utcnow
 from platform_core.scoping import apply_scope, row_in_scope
 from platform_core.staff.models import StaffUser
@@ -271,13 +276,27 @@ def reset_override(user: StaffUser, store: Store, code: str, locale: str) -> boo
 
 
 def render_draft(
-    store: Store, code: str, locale: str, subject: str, body_html: str, body_text: str
+    store: Store,
+    code: str,
+    locale: str,
+    subject: str,
+    body_html: str,
+    body_text: str,
+    values: Mapping[str, str] | None = None,
 ) -> RenderedEmail:
-    """Render unsaved template text with the catalog's sample data (no problems checked).
+    """Render unsaved template text with sample data (no problems checked).
 
+    :param values: the preview's variables (the console's: the store's own merchant, store
+        and program with a sample customer); default: the catalog's samples.
     :raises TemplateRenderError: the draft cannot be rendered; check it first.
     """
-    return render_preview(code, locale, subject, body_html, body_text, store=store)
+    return render_preview(code, locale, subject, body_html, body_text, store=store, values=values)
+
+
+def mark_as_test(subject: str, locale: str) -> str:
+    """``subject`` marked as a test, in ``locale`` ("[Test] Welcome", "[Essai] Bienvenue")."""
+    with force_locale(locale):
+        return _("[Test] %(subject)s", subject=subject)
 
 
 def send_test(
@@ -289,8 +308,11 @@ def send_test(
     subject: str,
     body_html: str,
     body_text: str = "",
+    values: Mapping[str, str] | None = None,
 ) -> EmailLog:
     """Queue the draft, rendered with sample data, to ``user``'s own address.
+
+    Its subject is marked as a test (:func:`mark_as_test`), in the draft's language.
 
     The message is rendered now (the draft is not saved anywhere the send task could find
     it) and the log row keeps it; ``TEST_CONTEXT_KEY`` in its context marks it as a test.
@@ -300,6 +322,7 @@ def send_test(
     :param store: the store whose override is being edited.
     :param code: the template code.
     :param locale: the draft's language.
+    :param values: the preview's variables, as for :func:`render_draft`.
     :raises NotInScope: the store, code or locale is not the user's to edit.
     :raises TemplateRejected: the draft has problems; nothing is sent.
     """
@@ -309,7 +332,10 @@ def send_test(
     problems = check_template(code, subject, body_html, body_text)
     if problems:
         raise TemplateRejected(problems)
-    rendered = render_draft(store, code, locale, subject, body_html, body_text)
+    rendered = render_draft(store, code, locale, subject, body_html, body_text, values)
+    rendered = RenderedEmail(
+        mark_as_test(rendered.subject, locale), rendered.body_html, rendered.body_text
+    )
     context = {TEST_CONTEXT_KEY: True, "sent_by": user.email}
     return _queue_rendered(
         code,
@@ -411,3 +437,69 @@ def is_test_message(log: EmailLog) -> bool:
         return bool(json.loads(log.context_json or "{}").get(TEST_CONTEXT_KEY))
     except (ValueError, AttributeError):
         return False
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    """One line of a unified diff: ``kind`` is ``added``, ``removed``, ``context`` or
+    ``hunk`` (the ``@@ -a,b +c,d @@`` header); ``text`` is raw text, escaped when shown."""
+
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    """The changes of one field (subject, HTML body, text body) between two versions."""
+
+    field: str
+    lines: tuple[DiffLine, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.lines)
+
+
+#: The fields of a version, in the order the diff shows them.
+DIFF_FIELDS = ("subject", "body_html", "body_text")
+
+
+def diff_versions(
+    user: StaffUser, old_id: int, new_id: int, *, context: int = 3
+) -> list[FieldDiff]:
+    """What changed from version ``old_id`` to ``new_id`` of the same override, per field.
+
+    :param user: the staff user asking; both versions must be theirs to see.
+    :param old_id: the earlier side (the ``-`` lines).
+    :param new_id: the later side (the ``+`` lines).
+    :param context: unchanged lines shown around each change.
+    :raises NotInScope: a version is not the user's to see, or the two belong to different
+        overrides.
+    """
+    old = version_for(user, old_id)
+    new = version_for(user, new_id)
+    if old.override_id != new.override_id:
+        raise NotInScope((old_id, new_id))
+    return [
+        FieldDiff(
+            field,
+            _diff_lines(getattr(old, field) or "", getattr(new, field) or "", context),
+        )
+        for field in DIFF_FIELDS
+    ]
+
+
+def _diff_lines(old: str, new: str, context: int) -> tuple[DiffLine, ...]:
+    lines: list[DiffLine] = []
+    diff = difflib.unified_diff(old.splitlines(), new.splitlines(), n=context, lineterm="")
+    # The first two lines are the "---"/"+++" file headers: the page names the versions.
+    for line in itertools.islice(diff, 2, None):
+        if line.startswith("@@"):
+            lines.append(DiffLine("hunk", line))
+        elif line.startswith("+"):
+            lines.append(DiffLine("added", line[1:]))
+        elif line.startswith("-"):
+            lines.append(DiffLine("removed", line[1:]))
+        else:
+            lines.append(DiffLine("context", line[1:]))
+    return tuple(lines)

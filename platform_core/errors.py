@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
@@ -123,10 +124,33 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(InternalServerError, _internal_error)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def large_body(limit: int) -> Callable[[F], F]:
+    """Let one view take bodies up to ``limit`` bytes (an upload) instead of
+    ``MAX_CONTENT_LENGTH``.
+
+    The limit is applied before any other ``before_request`` reads the form (the CSRF
+    check does), so the view keeps its CSRF protection.
+    """
+
+    def mark(view: F) -> F:
+        view.max_body_bytes = limit  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
 def _refuse_large_bodies() -> None:
     # Werkzeug refuses an oversized body only when something reads it; a view that answers
     # without reading (an unknown store) would otherwise accept any upload.
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    view = current_app.view_functions.get(request.endpoint or "")
+    own = getattr(view, "max_body_bytes", None)
+    if own:
+        request.max_content_length = own
+        request.max_form_memory_size = own
+    limit = own or current_app.config.get("MAX_CONTENT_LENGTH")
     if limit and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge()
 

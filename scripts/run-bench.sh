@@ -34,3 +34,5 @@ echo "== Points expiry at scale (bench/expiry.py)"
 $BIN/python bench/expiry.py
 echo "== Merchant API and webhooks (bench/merchant_api.py)"
 $BIN/python bench/merchant_api.py
+echo "== CSV card import (bench/card_import.py)"
+$BIN/python bench/card_import.py

@@ -33,6 +33,7 @@ from loyalty.services.ledger import (
     redeem_stamp_reward,
     void_transaction,
 )
+from loyalty.services.program_texts import set_program_texts
 from loyalty.services.programs import create_program, get_settings, set_void_pin
 from platform_core.customers.models import Customer
 from platform_core.extensions import db
@@ -123,6 +124,8 @@ class DemoProgram:
     admin_email: str
     cards: int
     fields: dict[str, Any]
+    #: The customer-facing texts per language (all four, as a native speaker writes them).
+    texts: dict[str, dict[str, str]]
 
 
 PROGRAMS = (
@@ -133,7 +136,6 @@ PROGRAMS = (
         fields={
             "kind": ProgramKind.POINTS,
             "name": "Hoffmann Fidélité",
-            "description": "One point per euro; 100 points buy a cake of your choice.",
             "points_per_euro": Decimal("1.00"),
             # 100 points buy a cake of about 5 €.
             "point_value": Decimal("0.05"),
@@ -141,6 +143,31 @@ PROGRAMS = (
             "points_expiry_days": 365,
             "expiry_warning_days": 14,
             "brand_color": "#8b4513",
+        },
+        texts={
+            "lb": {
+                "name": "Hoffmann Fidélité",
+                "description": "Fir all Euro kritt Dir ee Punkt; mat 100 Punkte kritt Dir e "
+                "Kuch no Ärer Wiel.",
+                "terms_url": "https://boulangerie-hoffmann.example/lb/konditiounen",
+            },
+            "fr": {
+                "name": "Hoffmann Fidélité",
+                "description": "Un point par euro dépensé\u202f; avec 100 points, le gâteau de "
+                "votre choix vous est offert.",
+                "terms_url": "https://boulangerie-hoffmann.example/fr/conditions",
+            },
+            "de": {
+                "name": "Hoffmann Treuekarte",
+                "description": "Pro Euro ein Punkt; für 100 Punkte bekommen Sie einen Kuchen "
+                "Ihrer Wahl.",
+                "terms_url": "https://boulangerie-hoffmann.example/de/bedingungen",
+            },
+            "en": {
+                "name": "Hoffmann Rewards",
+                "description": "One point per euro; 100 points buy a cake of your choice.",
+                "terms_url": "https://boulangerie-hoffmann.example/en/terms",
+            },
         },
     ),
     DemoProgram(
@@ -150,11 +177,33 @@ PROGRAMS = (
         fields={
             "kind": ProgramKind.STAMPS,
             "name": "Schumann Coffee Card",
-            "description": "One stamp per coffee; the tenth is on us.",
             "stamps_target": 10,
-            "stamps_reward_description": "A free coffee",
             "welcome_bonus_points": 0,
             "brand_color": "#2f4f4f",
+        },
+        # No terms URL: the demo's program whose customers accept no terms (the console
+        # warns its merchant).
+        texts={
+            "fr": {
+                "name": "Carte café Schumann",
+                "description": "Un tampon par café\u202f; le dixième vous est offert.",
+                "reward_description": "Un café offert",
+            },
+            "lb": {
+                "name": "Schumann Kaffiskaart",
+                "description": "Fir all Kaffi kritt Dir e Stempel; den zéngte offréiere mir Iech.",
+                "reward_description": "E Kaffi gratis",
+            },
+            "de": {
+                "name": "Schumann Kaffeekarte",
+                "description": "Ein Stempel pro Kaffee; der zehnte geht aufs Haus.",
+                "reward_description": "Ein Kaffee gratis",
+            },
+            "en": {
+                "name": "Schumann Coffee Card",
+                "description": "One stamp per coffee; the tenth is on us.",
+                "reward_description": "A free coffee",
+            },
         },
     ),
 )
@@ -184,8 +233,20 @@ def _program(merchant: Merchant, spec: DemoProgram) -> tuple[LoyaltyProgram, boo
         )
     )
     if program is not None:
+        # A program seeded before it had texts per language gets the missing ones; what
+        # the merchant wrote stays. The migration moved the old English description into
+        # the merchant's language: such a row counts as missing.
+        legacy = spec.texts["en"]["description"]
+        written = {
+            text.locale
+            for text in program.texts
+            if text.locale == "en" or text.description != legacy
+        }
+        missing = {code: values for code, values in spec.texts.items() if code not in written}
+        if missing:
+            set_program_texts(program, missing)
         return program, False
-    return create_program(merchant, **dict(spec.fields)), True
+    return create_program(merchant, texts=spec.texts, **dict(spec.fields)), True
 
 
 def _settings(merchant: Merchant, points: bool) -> None:

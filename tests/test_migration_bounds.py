@@ -4,11 +4,12 @@ brought to the nearest bound, the cards that reference them survive the table re
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import insert, select
+from sqlalchemy import MetaData, Table, insert, select
 
 from platform_core.extensions import db
 from tests.test_migrations import empty_database_url, migration_app  # noqa: F401
@@ -29,8 +30,10 @@ def test_out_of_range_rows_are_clamped_and_references_survive(migration_app: Fla
                 name="M", slug="m", legal_name="", contact_email="", default_locale="en"
             )
         ).inserted_primary_key[0]
+        # Reflected: the program texts columns of that revision are no longer on the model.
+        old_programs = Table("loyalty_programs", MetaData(), autoload_with=conn)
         program = conn.execute(
-            insert(_table("loyalty_programs")).values(
+            insert(old_programs).values(
                 merchant_id=merchant,
                 kind="points",
                 name="Broken",
@@ -44,6 +47,8 @@ def test_out_of_range_rows_are_clamped_and_references_survive(migration_app: Fla
                 brand_color="#000000",
                 terms_url="",
                 is_active=True,
+                created_at=datetime(2026, 1, 1),
+                updated_at=datetime(2026, 1, 1),
             )
         ).inserted_primary_key[0]
         customer = conn.execute(

@@ -13,6 +13,7 @@ from loyalty.models import LoyaltyCard
 from loyalty.notifications import loyalty_notifications
 from loyalty.services.cards import random_card_number
 from loyalty.services.ledger import check_store_access, credit_welcome_bonus
+from loyalty.services.program_texts import has_terms
 from loyalty.services.programs import get_merchant_program
 from loyalty.wallet.service import mark_for_sync
 from loyalty.webhooks.events import emit_card_enrolled
@@ -128,7 +129,8 @@ def enroll_customer(
     program = setup.program
     if program is None:
         raise errors.program_missing()
-    if not data.accept_terms:
+    # A program without terms asks nobody to accept terms no one can read.
+    if not data.accept_terms and has_terms(program):
         raise errors.terms_not_accepted()
     data = _clean(data)
 

@@ -13,7 +13,7 @@ transaction usable.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
@@ -301,6 +301,66 @@ def _check_redemption_store(card: LoyaltyCard, store: Store) -> None:
         raise errors.cross_store_redemption_disabled()
 
 
+def check_redemption(
+    card: LoyaltyCard,
+    points: int | None,
+    *,
+    store: Store,
+    staff_user: StaffUser | None = None,
+) -> None:
+    """Refuse a redemption of ``points`` that :func:`redeem_points` would refuse.
+
+    The same rules, in the same order: staff rights on ``store``, an active card of the
+    store's merchant, a program with points, a positive number, the merchant's minimum and
+    cross-store setting, and the balance as loaded. Nothing is locked or changed: the
+    terminal asks this before its confirmation page, and :func:`redeem_points` checks the
+    balance once more under the card's row lock.
+
+    :raises LoyaltyError: ``insufficient_points``, ``below_minimum_redeem``,
+        ``cross_store_not_allowed``, ``invalid_points``, ``store_not_allowed``...
+    """
+    _check_redemption_rules(card, points, store, staff_user)
+    if card.points_balance < (points or 0):
+        raise errors.insufficient_points(card.points_balance)
+
+
+def _check_redemption_rules(
+    card: LoyaltyCard, points: int | None, store: Store, staff_user: StaffUser | None
+) -> None:
+    # The rules a retry with the same idempotency key passes again (the balance is not one
+    # of them: after the first call it may be too low, and the retry returns the first row).
+    _check_card_at_store(card, store, staff_user)
+    if not card.program.uses_points:
+        raise errors.program_has_no_points()
+    if points is None or points <= 0:
+        raise errors.invalid_points()
+    settings = get_settings(card.merchant_id)
+    if points < settings.min_points_to_redeem:
+        raise errors.below_minimum_redeem(settings.min_points_to_redeem)
+    _check_redemption_store(card, store)
+
+
+def check_stamp_reward(
+    card: LoyaltyCard, *, store: Store, staff_user: StaffUser | None = None
+) -> None:
+    """Refuse a stamp reward :func:`redeem_stamp_reward` would refuse (nothing locked).
+
+    :raises LoyaltyError: ``no_reward_available``, ``cross_store_not_allowed``...
+    """
+    _check_stamp_reward_rules(card, store, staff_user)
+    if card.rewards_ready() <= 0:
+        raise errors.no_reward_available()
+
+
+def _check_stamp_reward_rules(
+    card: LoyaltyCard, store: Store, staff_user: StaffUser | None
+) -> None:
+    _check_card_at_store(card, store, staff_user)
+    if not card.program.uses_stamps:
+        raise errors.program_has_no_stamps()
+    _check_redemption_store(card, store)
+
+
 def redeem_points(
     card: LoyaltyCard,
     points: int,
@@ -324,15 +384,7 @@ def redeem_points(
     :raises LoyaltyError: ``insufficient_points``, ``below_minimum_redeem``,
         ``cross_store_not_allowed``, ``store_not_allowed``...
     """
-    _check_card_at_store(card, store, staff_user)
-    if not card.program.uses_points:
-        raise errors.program_has_no_points()
-    if points is None or points <= 0:
-        raise errors.invalid_points()
-    settings = get_settings(card.merchant_id)
-    if points < settings.min_points_to_redeem:
-        raise errors.below_minimum_redeem(settings.min_points_to_redeem)
-    _check_redemption_store(card, store)
+    _check_redemption_rules(card, points, store, staff_user)
 
     def apply(card: LoyaltyCard) -> LoyaltyTransaction:
         # The balance is read under the row lock, so two redemptions cannot both pass.
@@ -356,6 +408,19 @@ def redeem_points(
 
 
 # -- stamps ----------------------------------------------------------------------------
+
+
+def stamps_after(card: LoyaltyCard, count: int) -> tuple[int, int]:
+    """The card's stamp count after adding ``count`` stamps, and the rewards that completes.
+
+    Each time the program's target is reached a reward is earned and the count restarts
+    from the remainder (a target of 5: 3 stamps + 4 = 2 stamps and one reward).
+    """
+    target = card.program.stamps_target or 0
+    total = card.stamp_count + count
+    if target <= 0:
+        return total, 0
+    return total % target, total // target
 
 
 def add_stamps(
@@ -386,14 +451,11 @@ def add_stamps(
         raise errors.program_has_no_stamps()
     if count is None or count < 1:
         raise errors.invalid_stamp_count()
-    target = program.stamps_target
 
     def apply(card: LoyaltyCard) -> LoyaltyTransaction:
-        card.stamp_count += count
-        rewards = card.stamp_count // target
+        card.stamp_count, rewards = stamps_after(card, count)
         if rewards:
             card.stamp_rewards_earned += rewards
-            card.stamp_count -= rewards * target
             # Queued inside the transaction; the email goes out only after the commit.
             loyalty_notifications.reward_ready(card.id)
         _touch(card, now)
@@ -427,10 +489,7 @@ def redeem_stamp_reward(
 
     :raises LoyaltyError: ``no_reward_available`` when no earned reward is left.
     """
-    _check_card_at_store(card, store, staff_user)
-    if not card.program.uses_stamps:
-        raise errors.program_has_no_stamps()
-    _check_redemption_store(card, store)
+    _check_stamp_reward_rules(card, store, staff_user)
 
     def apply(card: LoyaltyCard) -> LoyaltyTransaction:
         if card.rewards_ready() <= 0:
@@ -483,17 +542,25 @@ def voidable_ids(
         return set()
     moment = now or utcnow()
     window = timedelta(days=settings.void_window_days)
-    ids = [row.id for row in candidates if _as_aware(row.created_at) + window >= moment]
+    in_window = [row for row in candidates if _as_aware(row.created_at) + window >= moment]
+    voided = voided_ids(in_window)
+    return {row.id for row in in_window if row.id not in voided}
+
+
+def voided_ids(transactions: Iterable[LoyaltyTransaction]) -> set[int]:
+    """Which of ``transactions`` a void row cancels (one query, whatever the count)."""
+    ids = [row.id for row in transactions]
     if not ids:
         return set()
-    voided = set(
-        db.session.scalars(
+    return {
+        row_id
+        for row_id in db.session.scalars(
             select(LoyaltyTransaction.voided_transaction_id).where(
                 LoyaltyTransaction.voided_transaction_id.in_(ids)
             )
         )
-    )
-    return {row_id for row_id in ids if row_id not in voided}
+        if row_id is not None
+    }
 
 
 #: Wrong void PINs per staff user (``RATELIMIT_VOID_PIN``, e.g. 5 per 15 minutes), counted in

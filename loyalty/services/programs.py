@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from loyalty import bounds, errors
 from loyalty.bounds import Bound
 from loyalty.models import LoyaltyProgram, MerchantLoyaltySettings, ProgramKind
+from loyalty.services.program_texts import set_program_texts
 from platform_core.extensions import db
 from platform_core.i18n_lazy import _l
 from platform_core.tenancy.models import Merchant
@@ -190,10 +191,16 @@ def _raise_first(problems: dict[str, Any]) -> None:
         raise errors.invalid_program(message, field=field)
 
 
-def create_program(merchant: Merchant, **fields: Any) -> LoyaltyProgram:
+def create_program(
+    merchant: Merchant,
+    texts: Mapping[str, Mapping[str, str | None]] | None = None,
+    **fields: Any,
+) -> LoyaltyProgram:
     """Create the merchant's program and flush it.
 
     :param merchant: the program's merchant.
+    :param texts: its customer-facing texts per language, as
+        :func:`loyalty.services.program_texts.set_program_texts` takes them.
     :param fields: column values of :class:`LoyaltyProgram` (``kind`` and ``name`` at least).
     :raises LoyaltyError: ``program_already_active`` when the merchant already has an active
         program and this one would be active too; ``invalid_program`` on bad values.
@@ -206,6 +213,8 @@ def create_program(merchant: Merchant, **fields: Any) -> LoyaltyProgram:
     program = LoyaltyProgram(merchant=merchant, kind=kind, **fields)
     db.session.add(program)
     db.session.flush()
+    if texts:
+        set_program_texts(program, texts)
     return program
 
 

@@ -1,7 +1,7 @@
 """data rights: customers.erased_at, per-merchant retention of inactive customers
 
 Revision ID: 9d3e5f7a1b2c
-Revises: 01f0e279ac43
+Revises: 8c2d4e6f1a37
 Create Date: 2026-12-02 15:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9d3e5f7a1b2c'
-down_revision = '01f0e279ac43'
+down_revision = '8c2d4e6f1a37'
 branch_labels = None
 depends_on = None
 

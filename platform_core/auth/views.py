@@ -17,13 +17,20 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
 from platform_core import db as dbmod
+from platform_core.audit.models import AuditAction
+from platform_core.audit.services import record_audit
 from platform_core.auth.blueprint import bp
 from platform_core.auth.forms import LoginForm
 from platform_core.extensions import limiter, login_manager
 from platform_core.i18n_lazy import _
 from platform_core.ratelimit import client_ip
 from platform_core.staff.models import StaffUser
-from platform_core.staff.services import authenticate, end_sessions, load_session_user
+from platform_core.staff.services import (
+    authenticate,
+    end_sessions,
+    get_staff_user_by_email,
+    load_session_user,
+)
 
 
 @login_manager.user_loader
@@ -80,13 +87,36 @@ def login() -> ResponseReturnValue:
         user = authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             login_user(user, remember=bool(form.remember.data))
+            record_audit(
+                AuditAction.LOGIN,
+                model=StaffUser,
+                object_id=user.id,
+                merchant_id=user.merchant_id,
+                actor=user,
+            )
             dbmod.commit()  # a password rehash may be pending
             return redirect(safe_next(request.args.get("next")))
+        _record_failed_login(form.email.data or "")
         flash(_("The email or password is not correct, or the account is disabled."), "danger")
         status = 401
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
+
+
+def _record_failed_login(email: str) -> None:
+    """Audit a failed login: the email typed, the client address, and the merchant of the
+    account it names (so its merchant admins see attempts on their staff)."""
+    typed = email.strip().lower()
+    target = get_staff_user_by_email(typed) if typed else None
+    record_audit(
+        AuditAction.LOGIN_FAILED,
+        model=StaffUser,
+        object_id=target.id if target is not None else None,
+        merchant_id=target.merchant_id if target is not None else None,
+        actor_email=typed[:254] or None,
+    )
+    dbmod.commit()
 
 
 @bp.route("/logout", methods=["POST"])

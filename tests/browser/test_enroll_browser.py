@@ -32,14 +32,24 @@ def bakery(live_app):
             merchant,
             kind=ProgramKind.HYBRID,
             name="Club Hoffmann",
-            description="Des points sur chaque achat et un café offert tous les 8 tampons.",
             points_per_euro=Decimal("1.5"),
             welcome_bonus_points=25,
             stamps_target=8,
-            stamps_reward_description="un café offert",
             points_expiry_days=365,
             brand_color="#8b3a1f",
-            terms_url="https://hoffmann.example/conditions",
+            texts={
+                "fr": {
+                    "description": "Des points sur chaque achat et un café offert tous les "
+                    "8 tampons.",
+                    "reward_description": "un café offert",
+                    "terms_url": "https://hoffmann.example/conditions",
+                },
+                "lb": {
+                    "description": "Punkte bei all Akaf an all 8 Stempelen e Kaffi gratis.",
+                    "reward_description": "e Kaffi gratis",
+                    "terms_url": "https://hoffmann.example/lb/konditiounen",
+                },
+            },
         )
         db.session.commit()
     return "hoffmann-gare"

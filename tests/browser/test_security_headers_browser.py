@@ -165,7 +165,7 @@ def test_template_editor_preview_renders_under_the_policy(live_server, watched, 
     _login(page, live_server)
     page.goto(f"{live_server.url}/admin/email-templates/{world['store_id']}/loyalty_enrollment/en/")
     frame = page.frame_locator("#preview-frame")
-    expect(frame.locator("body")).to_contain_text("Kirchberg Rewards")
+    expect(frame.locator("body")).to_contain_text("Csp Points")
     page.fill(
         "#body_html",
         '<h1 style="color: rgb(200, 0, 0)">Hello {{ customer_first_name }}!</h1>'

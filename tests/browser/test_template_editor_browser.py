@@ -66,7 +66,9 @@ def test_merchant_admin_overrides_the_german_enrollment_email(live_app, live_ser
     page.click("td[data-code=loyalty_enrollment][data-locale=de] a")
     page.wait_for_url(re.compile(r".*/loyalty_enrollment/de/$"))
     frame = page.frame_locator("#preview-frame")
-    expect(frame.locator("body")).to_contain_text("Kirchberg Rewards")  # the sample program
+    # The merchant's own program (and store), with a sample customer: no sample shop.
+    expect(frame.locator("body")).to_contain_text("Muller Punkte")
+    expect(frame.locator("body")).not_to_contain_text("Kirchberg")
 
     # Typing updates the preview (the script posts the draft to the preview endpoint).
     page.fill("#subject", "Hallo {{ customer_first_name }}, schön dass Sie da sind")

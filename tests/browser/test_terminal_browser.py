@@ -32,7 +32,12 @@ def test_store_staff_finds_a_card_and_earns_points(live_app, live_server, page):
             name="Muller Rewards",
             points_per_euro=Decimal("1.00"),
             stamps_target=8,
-            stamps_reward_description="A free coffee",
+            texts={
+                "en": {
+                    "reward_description": "A free coffee",
+                    "terms_url": "https://muller.example/terms",
+                }
+            },
         )
         card = enroll_customer(
             store,

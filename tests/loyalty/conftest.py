@@ -24,6 +24,8 @@ def points_program(dummy_merchant: Merchant) -> LoyaltyProgram:
         welcome_bonus_points=50,
         points_expiry_days=365,
         expiry_warning_days=14,
+        # Customers accept these terms when they join.
+        texts={"en": {"terms_url": "https://kirchberg.example/terms"}},
     )
 
 
@@ -44,7 +46,12 @@ def stamps_program(stamps_merchant: Merchant) -> LoyaltyProgram:
         kind=ProgramKind.STAMPS,
         name="Coffee card",
         stamps_target=10,
-        stamps_reward_description="A free coffee",
+        texts={
+            "en": {
+                "reward_description": "A free coffee",
+                "terms_url": "https://cafe-gare.example/terms",
+            }
+        },
     )
 
 

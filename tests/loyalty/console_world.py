@@ -54,7 +54,12 @@ def build_world(merchant: Merchant, store: Store, factories: dict[str, Any]) -> 
         points_per_euro=Decimal("1.00"),
         welcome_bonus_points=0,
         stamps_target=5,
-        stamps_reward_description="A free croissant",
+        texts={
+            "en": {
+                "reward_description": "A free croissant",
+                "terms_url": "https://kirchberg.example/terms",
+            }
+        },
     )
     card = _enroll(store, "Anna", "Muller", "anna.muller@example.lu")
     second_card = _enroll(second_store, "Bob", "Schmit", "bob.schmit@example.lu")

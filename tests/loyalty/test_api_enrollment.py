@@ -26,12 +26,11 @@ def _cards(session) -> int:
 
 
 def test_program_info_describes_the_active_program(client, session, dummy_store, points_program):
-    points_program.terms_url = "https://kirchberg.example/terms"
-    session.flush()
     response = client.get("/api/v1/stores/kirchberg/program")
     assert response.status_code == 200
     assert response.get_json() == {
         "name": "Kirchberg Points",
+        "language": "en",
         "kind": "points",
         "description": "",
         "points_per_euro": 1.0,
@@ -42,6 +41,7 @@ def test_program_info_describes_the_active_program(client, session, dummy_store,
         "logo_url": None,
         "brand_color": "#1f5f8b",
         "terms_url": "https://kirchberg.example/terms",
+        "terms_required": True,
         "merchant_name": "Boulangerie Kirchberg",
         "store_name": "Kirchberg",
         "enrollment_open": True,

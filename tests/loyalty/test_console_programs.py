@@ -26,16 +26,15 @@ def _program_form(**overrides: str) -> dict[str, str]:
     data = {
         "name": "Summer stamps",
         "kind": "stamps",
-        "description": "",
         "points_per_euro": "1",
         "welcome_bonus_points": "0",
         "stamps_target": "8",
-        "stamps_reward_description": "A free ice cream",
+        "text_en_reward_description": "A free ice cream",
         "points_expiry_days": "",
         "expiry_warning_days": "14",
         "logo_url": "",
         "brand_color": "#1f5f8b",
-        "terms_url": "",
+        "text_en_terms_url": "https://example.lu/terms",
         "is_active": "y",
     }
     data.update(overrides)

@@ -278,3 +278,25 @@ def test_expiring_soon(session, points_program, dummy_store, make_card, create_m
     assert (expiring_soon(other.id).cards, expiring_soon(other.id).points) == (0, 0)
     assert [(f.merchant_slug, f.cards) for f in preview_expiry()] == [("boulangerie-kirchberg", 1)]
     assert session.get(LoyaltyCard, zero.id).points_balance == 0
+
+
+def test_expiry_warning_names_the_program_in_the_customer_language(
+    session, templates, points_program, dummy_store, make_card
+):
+    from loyalty.services.program_texts import set_program_texts
+
+    points_program.merchant.default_locale = "fr"
+    set_program_texts(
+        points_program,
+        {"lb": {"name": "Kiercheberger Punkten"}, "en": {"name": "Kirchberg Rewards"}},
+    )
+    [card] = _cards(make_card, dummy_store, 1, idle_days=355)
+    card.customer.preferred_locale = "lb"
+    [other] = _cards(make_card, dummy_store, 1, idle_days=355)
+    other.customer.preferred_locale = "de"
+    dbmod.commit()
+    send_expiry_warnings(commit=dbmod.commit)
+    by_recipient = {e.recipient: json.loads(e.context_json) for e in _emails(session, EXPIRING)}
+    assert by_recipient[card.customer.email]["program_name"] == "Kiercheberger Punkten"
+    # Neither German nor the merchant's French has a name: English.
+    assert by_recipient[other.customer.email]["program_name"] == "Kirchberg Rewards"

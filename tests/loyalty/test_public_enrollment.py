@@ -9,6 +9,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from loyalty.models import LoyaltyCard
+from loyalty.services.program_texts import set_program_texts
 from messaging.models import EmailLog
 from platform_core.customers.models import Customer
 from platform_core.i18n_lazy import _l
@@ -30,9 +31,15 @@ def _cards(session) -> int:
 
 
 def test_form_shows_the_program_and_what_you_earn(client, session, dummy_store, points_program):
-    points_program.description = "Bread lovers earn more."
-    points_program.terms_url = "https://kirchberg.example/terms"
-    session.flush()
+    set_program_texts(
+        points_program,
+        {
+            "en": {
+                "description": "Bread lovers earn more.",
+                "terms_url": "https://kirchberg.example/terms",
+            }
+        },
+    )
     response = client.get("/enroll/kirchberg?lang=en")
     assert response.status_code == 200
     html = response.get_data(as_text=True)

@@ -15,7 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 
-from loyalty.models import LoyaltyCard, LoyaltyProgram, ProgramKind
+from loyalty.models import LoyaltyCard, LoyaltyProgram, ProgramKind, ProgramText
 from messaging.providers import clear_outbox
 from platform_core.extensions import db
 from platform_core.tenancy.models import Merchant, Store
@@ -164,9 +164,9 @@ def make_loyalty_card(
                 welcome_bonus_points=150,
                 points_per_euro=Decimal("1.00"),
                 stamps_target=8,
-                stamps_reward_description="une tarte offerte",
                 points_expiry_days=365,
                 brand_color="#8b1f4f",
+                texts=[ProgramText(locale="fr", reward_description="une tarte offerte")],
             )
             db.session.add(program)
             programs[kind] = program

@@ -64,13 +64,20 @@ def _shows_template(page: str, template: EmailTemplate) -> None:
     ] in text
 
 
-def test_store_staff_read_them_too(client, login_as, store_staff, templates):
+def test_store_staff_neither_see_nor_open_the_platform_templates(
+    client, login_as, store_staff, merchant_admin, templates
+):
     login_as(store_staff)
-    page = client.get(f"{BASE}/details/?id={templates['en'].id}")
-    assert page.status_code == 200
-    _shows_template(page.text, templates["en"])
-    assert templates["de"].subject not in html.unescape(page.text)
-    assert "/edit/" not in page.text
+    home = client.get("/admin/")
+    assert home.status_code == 200
+    assert f'href="{BASE}/"' not in home.text
+    assert "Platform templates" not in home.text
+    assert "Store templates" in home.text  # their own stores' overrides stay reachable
+    assert client.get(f"{BASE}/").status_code == 403
+    assert client.get(f"{BASE}/details/?id={templates['en'].id}").status_code == 403
+    # A merchant admin keeps the entry.
+    login_as(merchant_admin)
+    assert f'href="{BASE}/"' in client.get("/admin/").text
 
 
 def test_platform_admin_edit_page_holds_the_current_template(

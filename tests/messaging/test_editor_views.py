@@ -53,8 +53,9 @@ def test_editor_shows_platform_version_variables_and_sandboxed_preview(
     assert "The customer's first name" in html.unescape(text)
     assert '<iframe id="preview-frame"' in text
     assert 'sandbox=""' in text
-    # The preview is rendered with the store's name and the sample data.
-    assert "Willkommen bei Kirchberg Rewards" in text
+    # The preview is rendered with the store's merchant (no program: its name) and a
+    # sample customer (tests/messaging/test_editor_preview_values.py has the details).
+    assert "Willkommen bei Boulangerie Kirchberg" in text
 
 
 def test_save_with_a_syntax_error_shows_the_line_and_keeps_the_input(
@@ -113,8 +114,8 @@ def test_preview_json_renders_the_draft_or_lists_problems(
     ok = client.post(url, data=draft(subject="Hallo {{ customer_first_name }}")).get_json()
     assert ok["ok"] is True
     assert ok["subject"] == "Hallo Anna"
-    assert "Willkommen bei Kirchberg Rewards" in ok["html"]
-    assert "Willkommen bei Kirchberg Rewards" in ok["text"]
+    assert "Willkommen bei Boulangerie Kirchberg" in ok["html"]
+    assert "Willkommen bei Boulangerie Kirchberg" in ok["text"]
 
     bad = client.post(url, data=draft(body_html="<p>\n{{ nope }}</p>")).get_json()
     assert bad["ok"] is False
@@ -167,11 +168,11 @@ def test_send_me_a_test_mails_the_draft_to_the_editor(
     assert "A test message was sent to owner@merchant.example" in page.text
     log = session.query(EmailLog).one()
     assert log.recipient == merchant_admin.email
-    assert log.subject == "Test Anna"
+    assert log.subject == "[Test] Test Anna"
     assert log.store_id == dummy_store.id
     assert editor.is_test_message(log)
     assert log.status == "sent"
-    assert [m["Subject"] for m in outbox] == ["Test Anna"]
+    assert [m["Subject"] for m in outbox] == ["[Test] Test Anna"]
     assert outbox[0]["To"] == merchant_admin.email
     # A test sends nothing to customers and saves nothing.
     assert session.query(StoreEmailTemplate).count() == 0

@@ -170,8 +170,8 @@ def test_resending_a_test_message_sends_the_same_draft_again(
     clear_outbox()
     client.post(f"{BASE}/resend/", data={"id": test_log.id})
     copy = session.query(EmailLog).filter(EmailLog.resent_from_id == test_log.id).one()
-    assert copy.subject == "Entwurf Anna"
+    assert copy.subject == "[Test] Entwurf Anna"  # marked once, as the first send
     assert copy.recipient == merchant_admin.email
-    assert [m["Subject"] for m in outbox] == ["Entwurf Anna"]
+    assert [m["Subject"] for m in outbox] == ["[Test] Entwurf Anna"]
     listing = client.get(f"{BASE}/")
     assert ">test</span>" in listing.text

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from messaging.models import EmailSuppression
+from platform_core.audit.models import AuditLog
 from platform_core.customers.models import Customer
 from platform_core.staff.models import StaffRole, StaffUser
 from platform_core.tenancy.models import Merchant, Store, StoreDomain
@@ -78,8 +79,26 @@ def world(
             EmailSuppression(merchant=mine, address="alice.bounce@example.lu", code=550),
             EmailSuppression(merchant=theirs, address="zeta.bounce@example.lu", code=550),
         ),
+        "auditlog": (
+            AuditLog(
+                action="update",
+                model="Customer",
+                object_id="1",
+                merchant_id=mine.id,
+                actor_email="alpha.auditor@example.lu",
+            ),
+            AuditLog(
+                action="update",
+                model="Customer",
+                object_id="2",
+                merchant_id=theirs.id,
+                actor_email="zeta.auditor@example.lu",
+                changes={"first_name": ["Zeta", "Zora"]},
+            ),
+        ),
     }
     session.add_all(rows["emailsuppression"])
+    session.add_all(rows["auditlog"])
     session.flush()
     return World(mine, theirs, store_a, store_b, store_c, rows)
 
@@ -199,6 +218,21 @@ CASES = [
         _by(EmailSuppression, address="planted@example.lu"),
         lambda row: row.merchant_id,
         lambda row: row.address,
+    ),
+    # Read-only for everyone: merchant admins read their merchant's rows, store staff nothing.
+    Case(
+        "auditlog",
+        AuditLog,
+        frozenset({MA}),
+        frozenset(),
+        lambda w, foreign: {
+            "merchant_id": str((w.theirs if foreign else w.mine).id),
+            "action": "planted",
+            "actor_email": "planted@example.lu",
+        },
+        _by(AuditLog, actor_email="planted@example.lu"),
+        lambda row: row.merchant_id,
+        lambda row: row.actor_email,
     ),
 ]
 ROLES = ["merchant_admin", "store_staff"]
@@ -347,7 +381,7 @@ def test_every_tenancy_view_is_covered():
     from admin_views.tenancy import VIEWS
 
     tenancy = {endpoint for _, _, endpoint, _, _ in VIEWS}
-    assert tenancy | {"emailsuppression"} == {case.endpoint for case in CASES}
+    assert tenancy | {"emailsuppression", "auditlog"} == {case.endpoint for case in CASES}
 
 
 def test_merchant_admin_lifts_own_suppression_only(world, login_as, merchant_admin, session):

@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_login import login_user
 
+from platform_core.audit.models import AuditLog
 from platform_core.extensions import db
 from platform_core.staff.models import StaffRole
 from platform_core.task_runs.models import TaskRun, TaskRunStatus
@@ -50,6 +51,7 @@ def world(
                 merchant_id=merchant.id, address="gone@example.lu", code=550, reason="user unknown"
             )
         )
+        db.session.add(AuditLog(action="update", model="Customer", merchant_id=merchant.id))
     db.session.commit()
     return built
 
