@@ -290,6 +290,7 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
         "void_pin_set",
         "min_points_to_redeem",
         "cross_store_redemption",
+        "retention_inactive_months",
         "updated_at",
     ]
     column_details_list = column_list
@@ -304,6 +305,7 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
         "new_pin": _l("New void PIN"),
         "min_points_to_redeem": _l("Minimum points per redemption"),
         "cross_store_redemption": _l("Redeem in any store"),
+        "retention_inactive_months": _l("Anonymize inactive customers after (months)"),
         "updated_at": _l("Last changed"),
     }
     column_descriptions = {
@@ -311,6 +313,10 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
         "void_window_days": _l("A transaction may be voided up to this many days later."),
         "cross_store_redemption": _l(
             "Points earned in one store may be redeemed in the merchant's other stores."
+        ),
+        "retention_inactive_months": _l(
+            "Customers with no enrollment or transaction for this many months (1 to 240) are "
+            "anonymized every night. Leave empty to keep them."
         ),
     }
     column_formatters = {
@@ -332,6 +338,7 @@ class MerchantLoyaltySettingsAdmin(LoyaltyModelView):
         "new_pin",
         "min_points_to_redeem",
         "cross_store_redemption",
+        "retention_inactive_months",
     ]
     form_overrides = dict.fromkeys(SETTINGS_BOUNDS, WholeNumberField)
     form_extra_fields = {

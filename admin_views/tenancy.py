@@ -18,6 +18,7 @@ from wtforms import BooleanField, PasswordField, SelectField, TextAreaField
 from wtforms.validators import Email, Length, Optional
 
 from admin_views.base import ScopedOptions, SecureModelView
+from admin_views.customer_data_rights import CustomerDataRightsMixin, may_use_data_rights
 from admin_views.tenancy_support import (
     LOCALE_CHOICES,
     TenancyModelView,
@@ -175,11 +176,10 @@ class ConsentCheckbox(BooleanField):
         pass
 
 
-class CustomerAdmin(TenancyModelView):
+class CustomerAdmin(CustomerDataRightsMixin, TenancyModelView):
     """Consent rows are shown on the details page, read-only: the marketing checkbox of the
-    form appends a row when it changes the customer's consent."""
-
-    details_template = "admin/customer_details.html"
+    form appends a row when it changes the customer's consent. The details page (the
+    data-rights mixin's template, which extends the consent one) adds export and erasure."""
     column_list = [
         "first_name",
         "last_name",
@@ -237,6 +237,8 @@ class CustomerAdmin(TenancyModelView):
         "phone": {"validators": [Optional()]},
         "marketing_consent": {"label": _l("The customer wants news and offers by email")},
     }
+
+    may_use_data_rights = staticmethod(may_use_data_rights)
 
     def on_model_change(self, form: Any, model: Customer, is_created: bool) -> None:
         super().on_model_change(form, model, is_created)

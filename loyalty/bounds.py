@@ -40,6 +40,8 @@ EXPIRY_WARNING_DAYS = Bound(1, 90)
 VOID_WINDOW_DAYS = Bound(0, 365)
 #: Smallest redemption, in points.
 MIN_POINTS_TO_REDEEM = Bound(0, 1_000_000)
+#: Months without activity after which a merchant's customers are anonymized (empty: never).
+RETENTION_INACTIVE_MONTHS = Bound(1, 240)
 
 PROGRAM_BOUNDS: dict[str, Bound] = {
     "points_per_euro": POINTS_PER_EURO,
@@ -51,6 +53,7 @@ PROGRAM_BOUNDS: dict[str, Bound] = {
 SETTINGS_BOUNDS: dict[str, Bound] = {
     "void_window_days": VOID_WINDOW_DAYS,
     "min_points_to_redeem": MIN_POINTS_TO_REDEEM,
+    "retention_inactive_months": RETENTION_INACTIVE_MONTHS,
 }
 #: One purchase, in euros (terminal and services).
 PURCHASE_AMOUNT = Bound(Decimal("0.01"), Decimal("100000"), places=2)

@@ -230,6 +230,10 @@ class MerchantLoyaltySettings(TimestampMixin, Model):
             bounds.MIN_POINTS_TO_REDEEM.check_sql("min_points_to_redeem"),
             name="min_redeem_in_range",
         ),
+        CheckConstraint(
+            bounds.RETENTION_INACTIVE_MONTHS.check_sql("retention_inactive_months", nullable=True),
+            name="retention_months_in_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -248,6 +252,9 @@ class MerchantLoyaltySettings(TimestampMixin, Model):
     min_points_to_redeem: Mapped[int] = mapped_column(Integer, default=0)
     #: Points earned in one store may be redeemed in the merchant's other stores.
     cross_store_redemption: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Customers with no activity for this many months are anonymized by the retention job
+    #: (``loyalty.data_rights.retention``); empty: never (the default).
+    retention_inactive_months: Mapped[int | None] = mapped_column(Integer)
 
     merchant: Mapped[Merchant] = relationship()
 

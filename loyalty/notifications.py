@@ -78,6 +78,9 @@ class LoyaltyNotificationService:
             log.warning("%s not queued: card %s does not exist", code, card_id)
             return None
         customer, program, merchant = card.customer, card.program, card.merchant
+        if customer.erased_at is not None:
+            # Erased: the address is a placeholder that must never be written to.
+            return None
         store = card.enrolled_at_store
         locale = _recipient_locale(card)
         # The program's texts in the customer's language (fallbacks: program_texts).

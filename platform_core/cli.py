@@ -165,6 +165,7 @@ def register_cli(app: Flask) -> None:
         "loyalty.cli",
         "loyalty.wallet.cli",
         "loyalty.merchant_api.cli",
+        "loyalty.data_rights.cli",
         "messaging.cli",
     ):
         try:

@@ -7,6 +7,7 @@ composition root: the layers contract in ``pyproject.toml`` lets it import the d
 """
 
 import loyalty.tasks  # noqa: E402,F401,I001
+import loyalty.data_rights.tasks  # noqa: E402,F401
 import loyalty.wallet.tasks  # noqa: E402,F401
 import loyalty.webhooks.tasks  # noqa: E402,F401
 import messaging.tasks  # noqa: E402,F401

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from loyalty.webhooks.models import EVENT_TYPES
+
 _SCOPES = "Scopes: `cards:read` (look-ups), `points:write` (earn, redeem, stamps, void), `enroll`."
 
 _TRANSACTION = {
@@ -268,6 +270,14 @@ PATHS: dict[str, Any] = {
 }
 
 SCHEMAS: dict[str, Any] = {
+    "WebhookEventType": {
+        "type": "string",
+        "enum": list(EVENT_TYPES),
+        "description": "The `type` of a webhook request's body (Integrations → Webhooks). "
+        "`customer.erased`: the customer's personal data was erased; its `data` holds the "
+        "customer id, their card numbers, the reason (`request` or `retention`) and the time "
+        "only.",
+    },
     "MerchantTransaction": _TRANSACTION,
     "MerchantCard": _CARD,
     "MerchantCardAnswer": {

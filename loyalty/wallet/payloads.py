@@ -125,6 +125,13 @@ def _points(balance: int, label: str) -> dict[str, Any]:
     return {"label": label, "balance": {"int": balance}}
 
 
+def _state(card: LoyaltyCard) -> str:
+    # An erased customer's pass is expired: Google moves it to "Expired passes".
+    if card.customer.erased_at is not None:
+        return "EXPIRED"
+    return "ACTIVE" if card.is_active else "INACTIVE"
+
+
 def loyalty_object_body(card: LoyaltyCard) -> dict[str, Any]:
     """The LoyaltyObject for ``card``: holder, number as QR code, points and stamps.
 
@@ -136,7 +143,7 @@ def loyalty_object_body(card: LoyaltyCard) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": object_id_for(card),
         "classId": class_id_for(program),
-        "state": "ACTIVE" if card.is_active else "INACTIVE",
+        "state": _state(card),
         "accountId": card.card_number,
         "accountName": card.customer.full_name,
         "barcode": {

@@ -25,6 +25,8 @@ EVENT_TYPES = (
     "stamps.added",
     "reward.ready",
     "reward.redeemed",
+    #: A customer's personal data was erased (payload: customer id and card numbers only).
+    "customer.erased",
 )
 
 

@@ -43,6 +43,9 @@ class Customer(TimestampMixin, Model):
     #: :class:`ConsentRecord` for it, kept by ``record_consent`` so that the marketing jobs
     #: filter on a column. Never set it directly.
     marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When the customer was anonymized (a data subject's erasure or retention); the row
+    #: stays for the ledger, with placeholders instead of the personal data.
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     merchant: Mapped[Merchant] = relationship(back_populates="customers")
     consent_records: Mapped[list[ConsentRecord]] = relationship(
@@ -55,6 +58,10 @@ class Customer(TimestampMixin, Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}>"
@@ -80,6 +87,8 @@ class ConsentSource(enum.StrEnum):
     CONSOLE = "console"
     UNSUBSCRIBE = "unsubscribe"
     IMPORT = "import"
+    #: The customer's data was erased (on request or by retention): consent withdrawn.
+    ERASURE = "erasure"
 
     @property
     def label(self) -> str:
@@ -97,6 +106,7 @@ _SOURCE_LABELS = {
     ConsentSource.CONSOLE: _l("Console"),
     ConsentSource.UNSUBSCRIBE: _l("Unsubscribe link"),
     ConsentSource.IMPORT: _l("Import"),
+    ConsentSource.ERASURE: _l("Erasure of the customer's data"),
 }
 
 
