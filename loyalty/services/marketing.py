@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, extract, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from loyalty.models import LoyaltyCard, LoyaltyProgram
 from loyalty.notifications import loyalty_notifications
@@ -96,16 +96,18 @@ def _load(card_ids: Sequence[int]) -> list[LoyaltyCard]:
         db.session.scalars(
             select(LoyaltyCard)
             .where(LoyaltyCard.id.in_(list(card_ids)))
+            # selectin, not joined: the ledger refreshes a card FOR UPDATE with its load
+            # options, and PostgreSQL refuses FOR UPDATE on an outer join's nullable side.
             .options(
-                joinedload(LoyaltyCard.customer),
-                joinedload(LoyaltyCard.program),
-                joinedload(LoyaltyCard.merchant),
-                joinedload(LoyaltyCard.enrolled_at_store),
+                selectinload(LoyaltyCard.customer),
+                selectinload(LoyaltyCard.program),
+                selectinload(LoyaltyCard.merchant),
+                selectinload(LoyaltyCard.enrolled_at_store),
             )
             .order_by(LoyaltyCard.id)
             # The claim's UPDATE bypassed the session: read the cards as they are now.
             .execution_options(populate_existing=True)
-        ).unique()
+        )
     )
 
 

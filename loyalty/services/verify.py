@@ -73,7 +73,13 @@ def verify_ledger(merchant_id: int | None = None) -> LedgerReport:
             func.count(tx.id).label("rows"),
             func.coalesce(func.sum(delta), 0).label("balance"),
             _sum_where(
-                tx.type.in_([TransactionType.EARN, TransactionType.WELCOME_BONUS])
+                tx.type.in_(
+                    [
+                        TransactionType.EARN,
+                        TransactionType.WELCOME_BONUS,
+                        TransactionType.BIRTHDAY_BONUS,
+                    ]
+                )
                 | (adjustment & (delta > 0)),
                 delta,
             ).label("earned"),

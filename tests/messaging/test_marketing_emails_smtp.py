@@ -126,7 +126,8 @@ def test_birthday_email_has_the_link_the_headers_and_the_bonus(
     assert f"{UNSUBSCRIBE_LINK[locale]} ({url})" in parts["plain"], "visible in the text part"
     assert BONUS_PHRASE[locale] in html.unescape(parts["html"])
     for body in parts.values():
-        assert "{{" not in body and "{%" not in body
+        assert "{{" not in body
+        assert "{%" not in body
     session.expire_all()
     assert card.points_balance == 1250 + 100
     assert card.last_birthday_year == TODAY.year
@@ -203,7 +204,8 @@ def test_two_birthday_runs_on_the_same_day_send_and_credit_once(
     assert len(smtp_server.messages) == 1
     assert _bonus_rows(session, card) == 1
     runs = session.scalars(select(TaskRun).filter_by(task_name=BIRTHDAY_TASK)).all()
-    assert len(runs) == 2 and all(r.status == "succeeded" for r in runs)
+    assert len(runs) == 2
+    assert all(r.status == "succeeded" for r in runs)
     assert "emails" in runs[0].summary
 
     # Next year: wished again, credited again (another key).
@@ -243,8 +245,7 @@ def test_we_miss_you_once_per_period_of_inactivity(
     dbmod.commit()
 
     runs = [
-        run_marketing(send_reengagement_emails, REENGAGEMENT_TASK, now=NOW).emails
-        for _ in range(2)
+        run_marketing(send_reengagement_emails, REENGAGEMENT_TASK, now=NOW).emails for _ in range(2)
     ]
     assert runs == [1, 0], "never twice on the same day"
     # A new activity, then a new period of inactivity: one more email.
