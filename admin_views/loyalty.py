@@ -121,6 +121,9 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
         "stamps_target": _l("Stamps for a reward"),
         "points_expiry_days": _l("Points expire after (days)"),
         "expiry_warning_days": _l("Expiry warning (days before)"),
+        "birthday_emails_enabled": _l("Birthday wishes by email"),
+        "birthday_bonus_points": _l("Birthday bonus (points)"),
+        "reengagement_days": _l("“We miss you” email after (days without a visit)"),
         "logo_url": _l("Logo URL"),
         "brand_color": _l("Brand colour"),
         "is_active": _l("Active"),
@@ -135,6 +138,14 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
             "The dashboard values the outstanding points with it."
         ),
         "brand_color": _l("As #rrggbb, for example #1f5f8b."),
+        "birthday_emails_enabled": _l(
+            "Sent on the customer's birthday, only to customers who accepted news and offers."
+        ),
+        "birthday_bonus_points": _l("Credited with the birthday wishes; 0 for none."),
+        "reengagement_days": _l(
+            "Only to customers who accepted news and offers, once per absence. "
+            "Leave empty to send none."
+        ),
     }
     column_formatters = {
         "kind": label_column,
@@ -158,6 +169,9 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
         "stamps_target",
         "points_expiry_days",
         "expiry_warning_days",
+        "birthday_emails_enabled",
+        "birthday_bonus_points",
+        "reengagement_days",
         "logo_url",
         "brand_color",
         "is_active",
@@ -175,6 +189,9 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
         "stamps_target",
         "points_expiry_days",
         "expiry_warning_days",
+        "birthday_emails_enabled",
+        "birthday_bonus_points",
+        "reengagement_days",
         "logo_url",
         "brand_color",
         "is_active",
@@ -190,6 +207,7 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
         # The ranges of the numeric fields are the programs service's (validate_form).
         "stamps_target": {"validators": [Optional()]},
         "points_expiry_days": {"validators": [Optional()]},
+        "reengagement_days": {"validators": [Optional()]},
         "point_value": {"places": 4, "validators": [Optional(), _point_value_in_range]},
         "brand_color": {
             "validators": [Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Enter a colour as #rrggbb."))]

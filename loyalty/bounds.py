@@ -36,6 +36,10 @@ STAMPS_TARGET = Bound(1, 100)
 POINTS_EXPIRY_DAYS = Bound(1, 3_650)
 #: Days before expiry that customers are warned; also shorter than the expiry itself.
 EXPIRY_WARNING_DAYS = Bound(1, 90)
+#: Points credited on the customer's birthday (0 = no bonus).
+BIRTHDAY_BONUS_POINTS = Bound(0, 100_000)
+#: Days without activity after which the "we miss you" email goes out (empty or 0 = never).
+REENGAGEMENT_DAYS = Bound(0, 3_650)
 #: Days after which a transaction can no longer be voided.
 VOID_WINDOW_DAYS = Bound(0, 365)
 #: Smallest redemption, in points.
@@ -49,6 +53,8 @@ PROGRAM_BOUNDS: dict[str, Bound] = {
     "stamps_target": STAMPS_TARGET,
     "points_expiry_days": POINTS_EXPIRY_DAYS,
     "expiry_warning_days": EXPIRY_WARNING_DAYS,
+    "birthday_bonus_points": BIRTHDAY_BONUS_POINTS,
+    "reengagement_days": REENGAGEMENT_DAYS,
 }
 SETTINGS_BOUNDS: dict[str, Bound] = {
     "void_window_days": VOID_WINDOW_DAYS,

@@ -182,6 +182,62 @@ def send_expiry_warnings_command(
     click.echo(f"Warned {report.cards} cards in {report.chunks} chunk(s).")
 
 
+def _marketing(task: str, dry_run: bool, chunk_size: int | None, merchant_slug: str | None) -> Any:
+    from loyalty.services.marketing import send_birthday_emails, send_reengagement_emails
+    from loyalty.tasks import BIRTHDAY_TASK, run_marketing
+    from platform_core.task_runs.models import TaskRunSource
+
+    job = send_birthday_emails if task == BIRTHDAY_TASK else send_reengagement_emails
+    kwargs: dict[str, Any] = {"chunk_size": chunk_size, "merchant_id": _merchant_id(merchant_slug)}
+    if dry_run:
+        from platform_core import db as dbmod
+
+        report = job(commit=dbmod.rollback, dry_run=True, **kwargs)
+        click.echo(f"Dry run, nothing changed: {report.cards} cards would get the email.")
+        return None
+    started = time.perf_counter()
+    report = run_marketing(job, task, source=TaskRunSource.CLI, **kwargs)
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"Queued {report.emails} emails to {report.cards} cards"
+        f"{f', credited {report.points} points' if report.points else ''}"
+        f" in {report.chunks} chunk(s), {elapsed:.1f} s."
+    )
+    return report
+
+
+@loyalty_cli.command("send-birthday-emails")
+@_CHUNK_SIZE
+@_DRY_RUN
+@_MERCHANT
+def send_birthday_emails_command(
+    chunk_size: int | None, dry_run: bool, merchant_slug: str | None
+) -> None:
+    """Send today's birthday emails now (what the daily job does), with the bonus.
+
+    Only to customers with marketing consent, at most once per card and year.
+    """
+    from loyalty.tasks import BIRTHDAY_TASK
+
+    _marketing(BIRTHDAY_TASK, dry_run, chunk_size, merchant_slug)
+
+
+@loyalty_cli.command("send-reengagement-emails")
+@_CHUNK_SIZE
+@_DRY_RUN
+@_MERCHANT
+def send_reengagement_emails_command(
+    chunk_size: int | None, dry_run: bool, merchant_slug: str | None
+) -> None:
+    """Send the "we miss you" emails now (what the daily job does).
+
+    Only to customers with marketing consent, once per period of inactivity.
+    """
+    from loyalty.tasks import REENGAGEMENT_TASK
+
+    _marketing(REENGAGEMENT_TASK, dry_run, chunk_size, merchant_slug)
+
+
 def register_cli(app: Flask) -> None:
     from loyalty import import_cli  # noqa: F401  (adds ``import-cards`` to the group)
 

@@ -64,6 +64,7 @@ class TransactionType(enum.StrEnum):
     EXPIRY = "expiry"
     #: The balance a card brought from a legacy system (CSV import): counts as earned.
     OPENING_BALANCE = "opening_balance"
+    BIRTHDAY_BONUS = "birthday_bonus"
 
     @property
     def label(self) -> str:
@@ -80,6 +81,7 @@ TRANSACTION_TYPE_LABELS = {
     TransactionType.ADJUSTMENT: _l("Adjustment"),
     TransactionType.EXPIRY: _l("Points expired"),
     TransactionType.OPENING_BALANCE: _l("Opening balance"),
+    TransactionType.BIRTHDAY_BONUS: _l("Birthday bonus"),
 }
 
 
@@ -134,6 +136,14 @@ class LoyaltyProgram(TimestampMixin, Model):
             "point_value IS NULL OR (point_value >= 0 AND point_value <= 1000)",
             name="point_value_in_range",
         ),
+        CheckConstraint(
+            bounds.BIRTHDAY_BONUS_POINTS.check_sql("birthday_bonus_points"),
+            name="birthday_bonus_in_range",
+        ),
+        CheckConstraint(
+            bounds.REENGAGEMENT_DAYS.check_sql("reengagement_days", nullable=True),
+            name="reengagement_days_in_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -161,6 +171,12 @@ class LoyaltyProgram(TimestampMixin, Model):
     #: Brand colour as #rrggbb.
     brand_color: Mapped[str] = mapped_column(String(7), default="#1f5f8b")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Marketing: birthday wishes to consenting customers, with an optional bonus.
+    birthday_emails_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    birthday_bonus_points: Mapped[int] = mapped_column(Integer, default=0)
+    #: Marketing: the "we miss you" email after this many days without activity; empty or
+    #: 0 = never (the default).
+    reengagement_days: Mapped[int | None] = mapped_column(Integer)
 
     merchant: Mapped[Merchant] = relationship()
     #: Name, description, reward and terms in each language that has them (at most one row
@@ -319,6 +335,11 @@ class LoyaltyCard(TimestampMixin, Model):
     #: When the last "points expiring" warning went out (no second warning for the same
     #: period of inactivity).
     last_expiration_warning_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The year of the last birthday email (and bonus): at most one per year.
+    last_birthday_year: Mapped[int | None] = mapped_column(Integer)
+    #: The ``last_activity_at`` the last "we miss you" email was sent for: one email per
+    #: period of inactivity, a new activity starts a new one.
+    reengagement_sent_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     wallet_object_id: Mapped[str | None] = mapped_column(String(200))
     wallet_sync_status: Mapped[WalletSyncStatus] = mapped_column(
         _enum(WalletSyncStatus, "wallet_sync_status"), default=WalletSyncStatus.NOT_SYNCED

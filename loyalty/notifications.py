@@ -71,7 +71,13 @@ class LoyaltyNotificationService:
         return email_batch()
 
     def _queue(
-        self, code: str, card_id: int, *, reward: bool = False, **extra: int | date | str
+        self,
+        code: str,
+        card_id: int,
+        *,
+        reward: bool = False,
+        marketing: bool = False,
+        **extra: int | date | str,
     ) -> EmailLog | None:
         card = db.session.get(LoyaltyCard, card_id)
         if card is None:
@@ -110,6 +116,13 @@ class LoyaltyNotificationService:
                     context[name] = format_decimal(value)
                 else:
                     context[name] = value
+        unsubscribe = None
+        if marketing:
+            from loyalty.unsubscribe import unsubscribe_url
+
+            # On PUBLIC_BASE_URL, like the card link: it works whatever the store's domains.
+            unsubscribe = unsubscribe_url(customer)
+            context["unsubscribe_url"] = unsubscribe
         return send(
             code,
             recipient=customer.email,
@@ -117,6 +130,7 @@ class LoyaltyNotificationService:
             context=context,
             merchant_id=merchant.id,
             store_id=store.id if store is not None else None,
+            list_unsubscribe_url=unsubscribe,
         )
 
     def enrollment(self, card_id: int) -> EmailLog | None:
@@ -146,6 +160,22 @@ class LoyaltyNotificationService:
         return self._queue(
             "loyalty_reward_ready", card_id, reward=True, stamps_target=program.stamps_target or 0
         )
+
+    # -- marketing: only for customers whose marketing consent is granted (the jobs check),
+    # -- each with a visible unsubscribe link and the List-Unsubscribe headers.
+
+    def birthday(self, card_id: int, bonus_points: int) -> EmailLog | None:
+        """loyalty_birthday: birthday wishes; ``bonus_points`` 0 = no bonus (empty)."""
+        return self._queue(
+            "loyalty_birthday",
+            card_id,
+            marketing=True,
+            bonus_points=bonus_points if bonus_points > 0 else "",
+        )
+
+    def we_miss_you(self, card_id: int, last_visit: date) -> EmailLog | None:
+        """loyalty_we_miss_you: the card had no activity for the program's N days."""
+        return self._queue("loyalty_we_miss_you", card_id, marketing=True, last_visit=last_visit)
 
 
 #: The instance loyalty services use.

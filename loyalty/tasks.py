@@ -23,6 +23,11 @@ from loyalty.services.expiry import (
     expire_inactive_points,
     send_expiry_warnings,
 )
+from loyalty.services.marketing import (
+    MarketingReport,
+    send_birthday_emails,
+    send_reengagement_emails,
+)
 from platform_core import db as dbmod
 from platform_core.huey import huey
 from platform_core.task_context import app_task
@@ -36,6 +41,8 @@ JOB_RETRIES = 2
 JOB_RETRY_DELAY = 300
 EXPIRE_TASK = "expire_points_task"
 WARNINGS_TASK = "expiry_warnings_task"
+BIRTHDAY_TASK = "birthday_emails_task"
+REENGAGEMENT_TASK = "reengagement_emails_task"
 
 
 class ProgramsFailed(RuntimeError):
@@ -165,6 +172,46 @@ def expire_points_task() -> None:
 def expiry_warnings_task() -> None:
     """Daily at 09:00 (a civil hour for an email): warn cards whose points expire soon."""
     recorded_expiry(run_expiry_warnings, WARNINGS_TASK, points=False)
+
+
+def run_marketing(job: Callable[..., MarketingReport], task_name: str, **kwargs: Any) -> Any:
+    """Run a marketing job (birthday, re-engagement) inside a task run, a commit per chunk."""
+    source = kwargs.pop("source", TaskRunSource.PERIODIC)
+    with recorded_run(task_name, source=source) as run:
+        report = job(commit=_chunk_commit(run), **kwargs)
+        dbmod.commit()
+        run.set(
+            cards=report.cards, emails=report.emails, points=report.points, chunks=report.chunks
+        )
+        log.info(
+            "%s: %d cards, %d emails, %d points, %d chunks",
+            task_name,
+            report.cards,
+            report.emails,
+            report.points,
+            report.chunks,
+        )
+        return report
+
+
+# 08:30 and 08:45 UTC: 09:30/09:45 in Luxembourg in winter, 10:30/10:45 in summer, a
+# morning hour for wishes and offers (and the same Luxembourg day as the birthday).
+@huey.periodic_task(
+    crontab(hour="8", minute="30"), retries=JOB_RETRIES, retry_delay=JOB_RETRY_DELAY
+)
+@app_task
+def birthday_emails_task() -> None:
+    """Daily: birthday wishes (and bonus) to today's consenting customers, once a year."""
+    run_marketing(send_birthday_emails, BIRTHDAY_TASK)
+
+
+@huey.periodic_task(
+    crontab(hour="8", minute="45"), retries=JOB_RETRIES, retry_delay=JOB_RETRY_DELAY
+)
+@app_task
+def reengagement_emails_task() -> None:
+    """Daily: "we miss you" to consenting customers of inactive cards, once per period."""
+    run_marketing(send_reengagement_emails, REENGAGEMENT_TASK)
 
 
 @huey.task(retries=3, retry_delay=60)

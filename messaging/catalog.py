@@ -82,6 +82,12 @@ _STAFF = (
     ),
 )
 
+_UNSUBSCRIBE = _var(
+    "unsubscribe_url",
+    _l("Link that withdraws the marketing consent (signed, one click); marketing emails only"),
+    "https://admin.example.lu/unsubscribe/sample",
+)
+
 CATALOG: dict[str, TemplateSpec] = {
     spec.code: spec
     for spec in (
@@ -166,6 +172,40 @@ CATALOG: dict[str, TemplateSpec] = {
                 _var("stamps_target", _l("Stamps needed for the reward, formatted"), 10),
             ),
         ),
+        TemplateSpec(
+            "loyalty_birthday",
+            _l("Loyalty: birthday wishes (marketing)"),
+            _l(
+                "Sent on the customer's birthday, only with their marketing consent; carries "
+                "the unsubscribe link."
+            ),
+            (
+                *_CUSTOMER_AND_CARD,
+                _var(
+                    "bonus_points",
+                    _l("The birthday bonus credited, formatted; empty when there is none"),
+                    100,
+                ),
+                _UNSUBSCRIBE,
+            ),
+        ),
+        TemplateSpec(
+            "loyalty_we_miss_you",
+            _l("Loyalty: we miss you (marketing)"),
+            _l(
+                "Sent after the program's number of days without activity, only with the "
+                "customer's marketing consent; carries the unsubscribe link."
+            ),
+            (
+                *_CUSTOMER_AND_CARD,
+                _var(
+                    "last_visit",
+                    _l("The day of the card's last activity, formatted"),
+                    date(2025, 3, 14),
+                ),
+                _UNSUBSCRIBE,
+            ),
+        ),
     )
 }
 
@@ -176,7 +216,11 @@ LOYALTY_CODES = (
     "loyalty_points_expiring",
     "loyalty_points_expired",
     "loyalty_reward_ready",
+    "loyalty_birthday",
+    "loyalty_we_miss_you",
 )
+#: Marketing emails: need the customer's marketing consent and carry an unsubscribe link.
+MARKETING_CODES = ("loyalty_birthday", "loyalty_we_miss_you")
 
 
 class UnknownTemplateCode(KeyError):
@@ -217,6 +261,8 @@ def sample_context(code: str, locale: str) -> dict[str, str]:
         for var in get_spec(code).variables:
             sample = var.sample
             if isinstance(sample, date):
-                sample = today + timedelta(days=14)
+                # A last visit lies in the past, every deadline in the future.
+                days = -60 if var.name == "last_visit" else 14
+                sample = today + timedelta(days=days)
             values[var.name] = format_sample(sample)
     return values

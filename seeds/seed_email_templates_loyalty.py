@@ -1,4 +1,7 @@
-"""Platform templates of the five loyalty emails in en/fr/de/lb (20 rows).
+"""Platform templates of the seven loyalty emails in en/fr/de/lb (28 rows).
+
+The five lifecycle emails are service messages; the birthday and "we miss you" emails are
+marketing: their footer carries a visible unsubscribe link (``{{ unsubscribe_url }}``).
 
 Each email greets the customer, says what happened with the figures that matter, links to the
 card page and, when Google Wallet is set up, offers the "add to wallet" button.
@@ -297,6 +300,117 @@ _EMAILS: dict[str, dict[str, dict[str, object]]] = {
 }
 
 
+_EMAILS["loyalty_birthday"] = {
+    "en": {
+        "subject": "Happy birthday, {{ customer_first_name }}!",
+        "heading": "Happy birthday!",
+        "paragraphs": [
+            "Everyone at {{ merchant_name }} wishes you a wonderful day.",
+            "{% if bonus_points %}To celebrate, we have added <strong>{{ bonus_points }} "
+            "points</strong> to your {{ program_name }} card. Enjoy!{% endif %}",
+            "We look forward to seeing you soon.",
+        ],
+    },
+    "fr": {
+        "subject": f"Joyeux anniversaire, {{{{ customer_first_name }}}}{NBSP}!",
+        "heading": f"Joyeux anniversaire{NBSP}!",
+        "paragraphs": [
+            "Toute l’équipe de {{ merchant_name }} vous souhaite une très belle journée.",
+            "{% if bonus_points %}Pour l’occasion, nous avons crédité <strong>"
+            "{{ bonus_points }} points</strong> sur votre carte {{ program_name }}. "
+            f"Profitez-en{NBSP}!{{% endif %}}",
+            "Au plaisir de vous revoir très bientôt.",
+        ],
+    },
+    "de": {
+        "subject": "Alles Gute zum Geburtstag, {{ customer_first_name }}!",
+        "heading": "Alles Gute zum Geburtstag!",
+        "paragraphs": [
+            "Das ganze Team von {{ merchant_name }} wünscht Ihnen einen wunderschönen Tag.",
+            "{% if bonus_points %}Als kleines Geschenk haben wir Ihrer Karte für "
+            "{{ program_name }} <strong>{{ bonus_points }} Punkte</strong> "
+            "gutgeschrieben.{% endif %}",
+            "Wir freuen uns auf Ihren nächsten Besuch.",
+        ],
+    },
+    "lb": {
+        "subject": "Alles Guddes fir Äre Gebuertsdag, {{ customer_first_name }}!",
+        "heading": "Alles Guddes zum Gebuertsdag!",
+        "paragraphs": [
+            "Haut ass Ären Dag: d’ganzt Team vu {{ merchant_name }} wënscht Iech alles Guddes!",
+            "{% if bonus_points %}Als klenge Kaddo hu mir <strong>{{ bonus_points }} "
+            "Punkten</strong> op Är Kaart fir {{ program_name }} gutgeschriwwen.{% endif %}",
+            "Mir freeën eis, Iech geschwënn erëm ze gesinn.",
+        ],
+    },
+}
+_EMAILS["loyalty_we_miss_you"] = {
+    "en": {
+        "subject": "{{ customer_first_name }}, we miss you!",
+        "heading": "We miss you",
+        "paragraphs": [
+            "Your last visit to {{ merchant_name }} was on {{ last_visit }}.",
+            "Your {{ program_name }} card is waiting for you, with "
+            "<strong>{{ points_balance }} points</strong> on it. Drop by soon: we would love "
+            "to see you again!",
+        ],
+    },
+    "fr": {
+        "subject": f"{{{{ customer_first_name }}}}, vous nous manquez{NBSP}!",
+        "heading": "Vous nous manquez",
+        "paragraphs": [
+            "Votre dernière visite chez {{ merchant_name }} remonte au {{ last_visit }}.",
+            "Votre carte {{ program_name }} vous attend, avec "
+            "<strong>{{ points_balance }} points</strong>. Passez nous voir, nous serons "
+            f"ravis de vous retrouver{NBSP}!",
+        ],
+    },
+    "de": {
+        "subject": "{{ customer_first_name }}, wir vermissen Sie!",
+        "heading": "Wir vermissen Sie",
+        "paragraphs": [
+            "Ihr letzter Besuch bei {{ merchant_name }} war am {{ last_visit }}.",
+            "Ihre Karte für {{ program_name }} wartet auf Sie, mit "
+            "<strong>{{ points_balance }} Punkten</strong>. Schauen Sie doch wieder vorbei, "
+            "wir freuen uns auf Sie!",
+        ],
+    },
+    "lb": {
+        "subject": "{{ customer_first_name }}, mir vermëssen Iech!",
+        "heading": "Mir vermëssen Iech",
+        "paragraphs": [
+            "Mir hunn Iech zanter dem {{ last_visit }} net méi bei {{ merchant_name }} gesinn.",
+            "Är Kaart fir {{ program_name }} waart op Iech, mat "
+            "<strong>{{ points_balance }} Punkten</strong> drop. Kommt laanscht, mir freeën "
+            "eis op Iech!",
+        ],
+    },
+}
+
+#: The visible unsubscribe line of the marketing emails (also in their text part).
+_UNSUBSCRIBE = {
+    "en": "Don’t want our news and offers by email any more? {link}",
+    "fr": f"Vous ne souhaitez plus recevoir nos nouveautés et offres par e-mail{NBSP}? {{link}}",
+    "de": "Sie möchten keine Neuigkeiten und Angebote mehr per E-Mail erhalten? {link}",
+    "lb": "Dir wëllt keng Neiegkeeten an Offere méi per E-Mail vun eis kréien? {link}",
+}
+_UNSUBSCRIBE_LINK = {
+    "en": "Unsubscribe",
+    "fr": "Se désinscrire",
+    "de": "Hier abmelden",
+    "lb": "Hei ofmellen",
+}
+MARKETING = ("loyalty_birthday", "loyalty_we_miss_you")
+
+
+def _unsubscribe_line(lang: str) -> str:
+    link = (
+        '<a href="{{ unsubscribe_url }}" style="color:#52606d;text-decoration:underline;">'
+        f"{_UNSUBSCRIBE_LINK[lang]}</a>"
+    )
+    return _UNSUBSCRIBE[lang].format(link=link)
+
+
 def _wallet_block(label: str) -> str:
     return "{% if wallet_url %}" + button(label, "{{ wallet_url }}", _WALLET_COLOR) + "{% endif %}"
 
@@ -323,7 +437,8 @@ def loyalty_templates() -> list[SeedTemplate]:
                         lang=lang,
                         heading=str(email["heading"]),
                         blocks=blocks,
-                        footer=common["footer"],
+                        footer=common["footer"]
+                        + (f"<br><br>{_unsubscribe_line(lang)}" if code in MARKETING else ""),
                         color_expr=_COLOR,
                     ),
                 )
@@ -332,6 +447,6 @@ def loyalty_templates() -> list[SeedTemplate]:
 
 
 def seed_email_templates_loyalty() -> Iterable[str]:
-    """Seed the five loyalty templates in four locales; yields one summary line."""
+    """Seed the seven loyalty templates in four locales; yields one summary line."""
     counts = upsert_templates(loyalty_templates())
     yield counts.line("loyalty email templates")

@@ -232,6 +232,27 @@ def credit_welcome_bonus(
     return _run(card, "welcome-bonus", apply)
 
 
+def credit_birthday_bonus(card: LoyaltyCard, points: int, *, year: int) -> LoyaltyTransaction:
+    """Credit the birthday bonus of ``year`` (the birthday job; no staff rules apply).
+
+    At most once per card and year: the key ``birthday-bonus-<year>`` makes a second call,
+    also a concurrent one from another process, return the first row. It is not customer
+    activity: ``last_activity_at`` (expiry, re-engagement) does not move.
+    """
+    if points <= 0:
+        raise errors.invalid_points()
+    key = f"birthday-bonus-{year}"
+
+    def apply(card: LoyaltyCard) -> LoyaltyTransaction:
+        card.points_balance += points
+        card.total_points_earned += points
+        return add_ledger_row(
+            card, TransactionType.BIRTHDAY_BONUS, points_delta=points, idempotency_key=key
+        )
+
+    return _run(card, key, apply)
+
+
 def earn_points(
     card: LoyaltyCard,
     *,

@@ -78,6 +78,7 @@ def verify_ledger(merchant_id: int | None = None) -> LedgerReport:
                         TransactionType.EARN,
                         TransactionType.WELCOME_BONUS,
                         TransactionType.OPENING_BALANCE,
+                        TransactionType.BIRTHDAY_BONUS,
                     ]
                 )
                 | (adjustment & (delta > 0)),

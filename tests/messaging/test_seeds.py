@@ -1,4 +1,4 @@
-"""``flask seed email-templates``: 8 staff and 20 loyalty templates, idempotent, edit-safe."""
+"""``flask seed email-templates``: 8 staff and 28 loyalty templates, idempotent, edit-safe."""
 
 from __future__ import annotations
 
@@ -27,19 +27,19 @@ def _template(session: Any, code: str, locale: str) -> EmailTemplate:
 def test_first_run_creates_every_template_then_changes_nothing(runner: Any, session: Any) -> None:
     assert _seed(runner) == [
         "core email templates: created 8, updated 0, unchanged 0, kept 0 edited",
-        "loyalty email templates: created 20, updated 0, unchanged 0, kept 0 edited",
+        "loyalty email templates: created 28, updated 0, unchanged 0, kept 0 edited",
         "webhook email templates: created 4, updated 0, unchanged 0, kept 0 edited",
     ]
     assert _seed(runner) == [
         "core email templates: created 0, updated 0, unchanged 8, kept 0 edited",
-        "loyalty email templates: created 0, updated 0, unchanged 20, kept 0 edited",
+        "loyalty email templates: created 0, updated 0, unchanged 28, kept 0 edited",
         "webhook email templates: created 0, updated 0, unchanged 4, kept 0 edited",
     ]
     rows = session.scalars(select(EmailTemplate)).all()
     assert {(r.code, r.locale) for r in rows} == {
         (code, locale) for code in (*CORE_CODES, *LOYALTY_CODES) for locale in LOCALES
     }
-    assert session.scalar(select(func.count()).select_from(EmailTemplate)) == 32
+    assert session.scalar(select(func.count()).select_from(EmailTemplate)) == 40
 
 
 def test_an_edited_template_is_kept(runner: Any, session: Any) -> None:
@@ -50,7 +50,7 @@ def test_an_edited_template_is_kept(runner: Any, session: Any) -> None:
 
     lines = _seed(runner)
 
-    assert lines[1] == "loyalty email templates: created 0, updated 0, unchanged 19, kept 1 edited"
+    assert lines[1] == "loyalty email templates: created 0, updated 0, unchanged 27, kept 1 edited"
     session.expire_all()
     assert _template(session, "loyalty_reward_ready", "lb").subject.startswith("Är Kaddo")
 
@@ -64,7 +64,7 @@ def test_an_untouched_template_from_an_older_seed_is_refreshed(runner: Any, sess
 
     lines = _seed(runner)
 
-    assert lines[1] == "loyalty email templates: created 0, updated 1, unchanged 19, kept 0 edited"
+    assert lines[1] == "loyalty email templates: created 0, updated 1, unchanged 27, kept 0 edited"
     session.expire_all()
     refreshed = _template(session, "loyalty_enrollment", "de")
     assert refreshed.subject == "Willkommen bei {{ program_name }}, {{ customer_first_name }}!"
