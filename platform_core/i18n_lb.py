@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask_babel import gettext, get_locale
+from flask_babel import get_locale, gettext
 
 #: The words the rule applies to, full form -> reduced form.
 N_WORDS = {"vun": "vu", "un": "u", "den": "de", "een": "ee", "hien": "hie", "wann": "wa"}

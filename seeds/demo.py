@@ -8,7 +8,6 @@ that store's public pages on a developer machine (browsers resolve ``*.localhost
 
 from __future__ import annotations
 
-
 import importlib.util
 import os
 from collections.abc import Iterable, Iterator
