@@ -31,6 +31,8 @@ from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import _PassArg, pass_context
 
+from platform_core.i18n_lb import lb_n_rule
+
 #: Longest string or list (items, counted through nested lists) an operation may build.
 MAX_SIZE = 100_000
 #: Largest integer an operation may build, in decimal digits.
@@ -457,6 +459,8 @@ def make_env(*, autoescape: bool) -> EmailSandbox:
     # range, lipsum, cycler, joiner, namespace, dict: none is needed by an email, and each is
     # one more object a template could poke at.
     env.globals.clear()
+    # ``{{ "vun"|n_rule(merchant_name) }}``: the Luxembourgish n-rule before an inserted name.
+    env.filters["n_rule"] = lb_n_rule
     env.filters = _guard_filters(env.filters)
     return env
 

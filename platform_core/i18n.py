@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms.i18n import messages_path
 
 from platform_core.config import PROJECT_ROOT
+from platform_core.i18n_lb import lb_gettext
 
 TRANSLATIONS_DIR = str(PROJECT_ROOT / "translations")
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "lb": "Lëtzebuergesch"}
@@ -157,6 +158,8 @@ def datepicker_locale() -> dict[str, Any]:
 def init_i18n(app: Flask, babel: Babel) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.before_request(remember_requested_locale)
+    # ``_n("Logo of %(name)s", name=...)``: gettext that applies the lb n-rule before names.
+    app.jinja_env.globals["_n"] = lb_gettext
 
     @app.context_processor
     def _i18n_context() -> dict[str, Any]:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Web app on http://127.0.0.1:5000 plus one Huey consumer; Ctrl-C stops both.
+# Web app on http://127.0.0.1:${PORT:-5000} plus one Huey consumer; Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin

@@ -9,6 +9,7 @@ that store's public pages on a developer machine (browsers resolve ``*.localhost
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -190,6 +191,12 @@ def _store(merchant: Merchant, spec: DemoStore) -> tuple[Store, bool]:
     return create_store(merchant, spec.name, spec.slug, address=spec.address), True
 
 
+def dev_port() -> int:
+    """The port ``make run`` serves on: ``PORT`` (as scripts/run-dev.sh reads it), else 5000."""
+    value = os.environ.get("PORT", "").strip()
+    return int(value) if value.isdigit() and 0 < int(value) < 65536 else 5000
+
+
 def _seed_merchant(spec: DemoMerchant) -> Iterator[str]:
     merchant, created = _merchant(spec)
     yield f"{'created' if created else 'kept'} merchant {merchant.name}"
@@ -199,7 +206,7 @@ def _seed_merchant(spec: DemoMerchant) -> Iterator[str]:
         if get_store_domain_by_host(host) is None:
             add_store_domain(store, host)
             created = True
-        yield f"{'created' if created else 'kept'} store {store.name} (http://{host}:5000/)"
+        yield f"{'created' if created else 'kept'} store {store.name} (http://{host}:{dev_port()}/)"
     new_customers = 0
     for first, last, locale in spec.customers:
         email = _email_of(first, last)
@@ -248,6 +255,6 @@ def seed_demo() -> Iterable[str]:
         from seeds.demo_loyalty import seed_demo_loyalty
 
         yield from seed_demo_loyalty()
-    yield "Demo logins (development only), at http://127.0.0.1:5000/login:"
+    yield f"Demo logins (development only), at http://127.0.0.1:{dev_port()}/login:"
     for email, password, role, *_ in STAFF:
         yield f"  {role.value:<15} {email:<30} {password}"

@@ -315,7 +315,11 @@ def _history(
     program = card.program
     moment = start
     # Some customers stop coming: their points expire, which the demo should show.
-    end = end if rng.random() > 0.15 else start + timedelta(days=rng.randint(5, 60))
+    # A visit's redemption or void follows it by a few minutes: stop early enough that none
+    # of them is dated after ``end`` (now).
+    latest = end - timedelta(minutes=10)
+    stops_at = start + timedelta(days=rng.randint(5, 60))
+    end = latest if rng.random() > 0.15 else min(stops_at, latest)
     home = (
         stores[0]
         if card.enrolled_at_store_id is None

@@ -59,7 +59,8 @@ _COMMON = {
         "wallet": "A Google Wallet späicheren",
         "card_number": "Kaartennummer: {{ card_number }}",
         "closing": "Bis geschwënn,<br>{{ merchant_name }}",
-        "footer": "Dir kritt dës Noriicht, well Dir Member vu {{ program_name }} bei "
+        "footer": "Dir kritt dës Noriicht, well Dir Member "
+        "{{ 'vun'|n_rule(program_name) }} {{ program_name }} bei "
         "{{ merchant_name }} sidd. Froen? Äntwert einfach op dës Noriicht.",
     },
 }

@@ -67,3 +67,29 @@ def test_demo_data_is_usable(runner, session):
     assert all(user is not None for user in roles.values()), "printed passwords log in"
     cashier = roles["store_staff"]
     assert [store.slug for store in cashier.stores] == ["hoffmann-gare"]
+
+
+def test_demo_seed_prints_the_urls_of_the_port_in_use(runner, session, monkeypatch):
+    monkeypatch.setenv("PORT", "5001")
+    result = runner.invoke(args=["seed", "demo"])
+    assert result.exit_code == 0, result.output
+    assert "http://hoffmann-gare.localhost:5001/" in result.output
+    assert "http://127.0.0.1:5001/login" in result.output
+    assert ":5000" not in result.output
+
+
+def test_demo_seed_dates_no_transaction_after_now(runner, session):
+    from loyalty.models import LoyaltyTransaction
+    from platform_core.models_base import utcnow
+
+    before = utcnow()
+    result = runner.invoke(args=["seed", "demo"])
+    assert result.exit_code == 0, result.output
+    after = utcnow()
+    db.session.expire_all()
+    total = db.session.scalar(select(func.count()).select_from(LoyaltyTransaction))
+    assert total > 100
+    latest = db.session.scalar(select(func.max(LoyaltyTransaction.created_at)))
+    if latest.tzinfo is None:
+        latest = latest.replace(tzinfo=after.tzinfo)
+    assert latest <= after, (latest, before)

@@ -28,6 +28,7 @@ from loyalty.wallet.credentials import load_key_file
 from loyalty.wallet.errors import WalletNotConfiguredError
 from platform_core.extensions import db
 from platform_core.i18n_lazy import _
+from platform_core.i18n_lb import lb_gettext
 
 #: Seconds a logo server has to answer the HEAD request.
 DEFAULT_LOGO_TIMEOUT = 5.0
@@ -145,7 +146,7 @@ def _logo_checks() -> list[WalletCheck]:
         )
     checks = []
     for pid, program_name, url in programs:
-        name = _("Logo of %(program)s", program=program_name)
+        name = lb_gettext("Logo of %(program)s", program=program_name)
         if not (url or "").strip():
             checks.append(
                 WalletCheck(

@@ -134,6 +134,8 @@ def logout() -> ResponseReturnValue:
 def _too_many_attempts(exc: RateLimitExceeded) -> Any:
     if request.endpoint == "auth.forgot_password":
         return render_template("auth/password_too_many.html"), 429
+    if request.endpoint == "auth.login":
+        return render_template("auth/login_too_many.html"), 429
     return render_template("errors/429.html"), 429
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -111,6 +112,19 @@ def test_failed_logins_are_limited_per_address(client, merchant_admin):
     assert "Retry-After" in blocked.headers
     assert '<html lang="fr">' in blocked.text
     assert "Too many attempts" in blocked.text or "Trop" in blocked.text
+
+
+def test_the_login_lockout_links_back_to_the_login_form(client, merchant_admin):
+    for n in range(5):
+        assert _login(client, f"guess{n}@merchant.example", "wrong").status_code == 401
+    blocked = client.post(
+        "/login",
+        data={"email": merchant_admin.email, "password": STAFF_PASSWORD},
+        headers={"Accept-Language": "de"},
+    )
+    assert blocked.status_code == 429
+    assert 'href="/login"' in blocked.text
+    assert "Zurück zur Anmeldeseite" in html.unescape(blocked.text)
 
 
 def test_failed_logins_are_limited_per_email_across_addresses(client, merchant_admin):
