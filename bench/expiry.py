@@ -170,13 +170,19 @@ WITH due AS (
     SELECT merchant_id, id, 'expiry', -points, 0, 0, '', now() FROM due
 )
 INSERT INTO email_logs (merchant_id, store_id, recipient, code, locale, status,
-    context_json, attempts, created_at, updated_at)
+    context_json, attempts, unknown_attempts, lease_expires_at, created_at, updated_at)
 SELECT due.merchant_id, due.enrolled_at_store_id, cu.email, 'loyalty_points_expired',
-       cu.preferred_locale, 'queued',
+       CASE WHEN cu.preferred_locale IN ('en', 'fr', 'de', 'lb') THEN cu.preferred_locale
+            WHEN s.default_locale IN ('en', 'fr', 'de', 'lb') THEN s.default_locale
+            WHEN m.default_locale IN ('en', 'fr', 'de', 'lb') THEN m.default_locale
+            ELSE 'en' END,
+       'queued',
        json_build_object('_pending', json_build_object('card_id', due.id,
                                                        'points', due.points))::text,
-       0, now(), now()
+       0, 0, now() + interval '2 days', now(), now()
 FROM due JOIN customers cu ON cu.id = due.customer_id
+JOIN merchants m ON m.id = due.merchant_id
+LEFT JOIN stores s ON s.id = due.enrolled_at_store_id
 """
 
 

@@ -69,12 +69,16 @@ from loyalty.models import (
     TransactionType,
     WalletSyncStatus,
 )
+from loyalty.webhooks.events import emit_many, subscribed_endpoints
 from platform_core import db as dbmod
 from platform_core.extensions import db
 from platform_core.models_base import utcnow
 from platform_core.tenancy.models import Merchant
 
 log = logging.getLogger(__name__)
+
+POINTS_EXPIRED = "points.expired"
+POINTS_EXPIRING = "points.expiring"
 
 #: Cards locked and processed per transaction (``EXPIRY_CHUNK_SIZE`` overrides it).
 EXPIRY_CHUNK_SIZE = 500
@@ -239,6 +243,7 @@ WITH locked (id, points) AS (
     SELECT merchant_id, id, CAST(:expiry AS varchar), -points, 0, 0, '',
            CAST(:now AS timestamptz)
     FROM chunk ORDER BY id
+    RETURNING id, card_id
 ), emails AS (
     INSERT INTO email_logs (merchant_id, store_id, recipient, code, locale, status,
                             context_json, attempts, unknown_attempts, lease_expires_at,
@@ -261,7 +266,13 @@ WITH locked (id, points) AS (
     RETURNING id
 )
 SELECT (SELECT array_agg(id ORDER BY id) FROM cards) AS card_ids,
-       (SELECT array_agg(id ORDER BY id) FROM emails) AS email_ids
+       (SELECT array_agg(id ORDER BY id) FROM emails) AS email_ids,
+       (SELECT array_agg(id ORDER BY card_id) FROM ledger) AS ledger_ids,
+       -- The merchant's enabled endpoints subscribed to points.expired (usually none).
+       (SELECT array_agg(id ORDER BY id) FROM webhook_endpoints
+        WHERE merchant_id = CAST(:merchant_id AS integer) AND is_active
+          AND CAST(:event AS text) = ANY(regexp_split_to_array(events, '[[:space:]]+'))
+       ) AS endpoint_ids
 """
 )
 
@@ -287,9 +298,10 @@ class _Expiry:
             return []
         ids = [card_id for card_id, _ in done]
         if db.session.get_bind().dialect.name == "postgresql":
-            return self._apply_postgresql(done, ids, now)
-        db.session.execute(
-            insert(_ledger).from_select(
+            return self._apply_postgresql(done, ids, program, now)
+        ledger = db.session.execute(
+            insert(_ledger)
+            .from_select(
                 [
                     "merchant_id",
                     "card_id",
@@ -313,7 +325,8 @@ class _Expiry:
                 .where(id_in(_cards.c.id, ids))
                 .order_by(_cards.c.id),
             )
-        )
+            .returning(_ledger.c.id, _ledger.c.card_id)
+        ).all()
         updated = db.session.scalars(
             update(_cards)
             .where(id_in(_cards.c.id, ids))
@@ -333,14 +346,18 @@ class _Expiry:
             queue_chunk_emails(EXPIRED, {card_id: {"points": points} for card_id, points in done})
         )
         _after_commit_wallet(ids)
+        endpoints = subscribed_endpoints(program.merchant_id, POINTS_EXPIRED)
+        if endpoints:
+            transactions = {card_id: row_id for row_id, card_id in ledger}
+            _emit_expired(program, done, [transactions[card_id] for card_id in ids], endpoints)
         return done
 
     def _apply_postgresql(
-        self, done: list[tuple[int, int]], ids: list[int], now: datetime
+        self, done: list[tuple[int, int]], ids: list[int], program: _Program, now: datetime
     ) -> list[tuple[int, int]]:
         from messaging.models import EmailStatus
 
-        card_ids, email_ids = db.session.execute(
+        card_ids, email_ids, ledger_ids, endpoints = db.session.execute(
             _EXPIRE_CHUNK_PG,
             {
                 "ids": ids,
@@ -353,13 +370,60 @@ class _Expiry:
                 "queued": EmailStatus.QUEUED.value,
                 "pending_key": PENDING_KEY,
                 "hold_until": now + UNPREPARED_HOLD,
+                "merchant_id": program.merchant_id,
+                "event": POINTS_EXPIRED,
             },
         ).one()
         if len(card_ids or []) != len(ids):  # pragma: no cover - the rows are locked
             raise RuntimeError(f"expiry of {len(ids)} locked cards updated {len(card_ids)}")
         prepare_after_commit(email_ids or [])
         _after_commit_wallet(ids)
+        if endpoints:
+            # ids are sorted, ledger_ids come ordered by card id: they pair up.
+            _emit_expired(program, done, list(ledger_ids), list(endpoints))
         return done
+
+
+def _card_summaries(ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The ``card`` object of the webhook events of these cards, as they are now."""
+    rows = db.session.execute(
+        select(
+            _cards.c.id,
+            _cards.c.card_number,
+            _cards.c.points_balance,
+            _cards.c.stamp_count,
+            _cards.c.stamp_rewards_earned,
+            _cards.c.stamp_rewards_redeemed,
+        ).where(id_in(_cards.c.id, ids))
+    )
+    return {
+        row.id: {
+            "number": row.card_number,
+            "points_balance": row.points_balance,
+            "stamp_count": row.stamp_count,
+            "rewards_available": row.stamp_rewards_earned - row.stamp_rewards_redeemed,
+        }
+        for row in rows
+    }
+
+
+def _emit_expired(
+    program: _Program, done: list[tuple[int, int]], ledger_ids: list[int], endpoints: list[int]
+) -> None:
+    """``points.expired`` for each card of the chunk, in the chunk's transaction."""
+    summaries = _card_summaries([card_id for card_id, _ in done])
+    emit_many(
+        program.merchant_id,
+        POINTS_EXPIRED,
+        [
+            (
+                card_id,
+                {"card": summaries[card_id], "points": points, "transaction_id": transaction_id},
+            )
+            for (card_id, points), transaction_id in zip(done, ledger_ids, strict=True)
+        ],
+        endpoint_ids=endpoints,
+    )
 
 
 class _Warning:
@@ -404,6 +468,25 @@ class _Warning:
             for card_id in done
         }
         prepare_after_commit(queue_chunk_emails(EXPIRING, facts))
+        endpoints = subscribed_endpoints(program.merchant_id, POINTS_EXPIRING)
+        if endpoints and done:
+            summaries = _card_summaries(done)
+            emit_many(
+                program.merchant_id,
+                POINTS_EXPIRING,
+                [
+                    (
+                        card_id,
+                        {
+                            "card": summaries[card_id],
+                            "points": facts[card_id]["points"],
+                            "expires_on": facts[card_id]["expiry_date"],
+                        },
+                    )
+                    for card_id in done
+                ],
+                endpoint_ids=endpoints,
+            )
         return [(card_id, by_id[card_id].points_balance) for card_id in done]
 
 

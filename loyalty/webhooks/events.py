@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Integer, Table, bindparam, insert, literal, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType
 from loyalty.webhooks.models import (
@@ -168,3 +170,125 @@ def emit_points_expiring(card: LoyaltyCard, points: int, expires_on: date) -> No
         card_id=card.id,
         data={"card": card_summary(card), "points": points, "expires_on": expires_on.isoformat()},
     )
+
+
+# -- many events at once (the batch jobs) ---------------------------------------------------
+
+
+def subscribed_endpoints(merchant_id: int, event_type: str) -> list[int]:
+    """The merchant's enabled endpoints that want ``event_type`` (one small query)."""
+    return _subscribed(merchant_id, event_type)
+
+
+def emit_many(
+    merchant_id: int,
+    event_type: str,
+    items: Sequence[tuple[int, dict[str, Any]]],
+    *,
+    endpoint_ids: Sequence[int] | None = None,
+) -> list[int]:
+    """Put one ``event_type`` event per ``(card_id, data)`` in the outbox, set-based: one
+    multi-row insert of the events and one of their deliveries, whatever the count, and one
+    dispatch task for all of them after the commit. Nothing is written (and, given
+    ``endpoint_ids``, nothing is read) for a merchant without a subscribed endpoint.
+
+    :param endpoint_ids: the subscribed endpoints, when the caller looked them up already
+        (:func:`subscribed_endpoints`).
+    :return: the events' ids, in the order of ``items``.
+    """
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown webhook event {event_type!r}")
+    if not items:
+        return []
+    endpoints = list(
+        endpoint_ids if endpoint_ids is not None else _subscribed(merchant_id, event_type)
+    )
+    if not endpoints:
+        return []
+    moment = utcnow()
+    stamp = _iso(moment)
+    message_ids = [f"msg_{secrets.token_urlsafe(18)}" for _ in items]
+    card_ids = [card_id for card_id, _ in items]
+    payloads = [
+        json.dumps({"type": event_type, "timestamp": stamp, "data": data}) for _, data in items
+    ]
+    events = cast(Table, WebhookEvent.__table__)
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = db.session.execute(
+            text(
+                "INSERT INTO webhook_events (merchant_id, message_id, type, card_id, payload,"
+                " created_at)"
+                " SELECT :merchant_id, u.message_id, :type, u.card_id, u.payload, :now"
+                " FROM unnest(CAST(:message_ids AS text[]), CAST(:card_ids AS integer[]),"
+                " CAST(:payloads AS text[]))"
+                " WITH ORDINALITY AS u(message_id, card_id, payload, ord)"
+                " ORDER BY u.ord"
+                " RETURNING id, message_id"
+            ),
+            {
+                "merchant_id": merchant_id,
+                "type": event_type,
+                "now": moment,
+                "message_ids": message_ids,
+                "card_ids": card_ids,
+                "payloads": payloads,
+            },
+        ).all()
+    else:
+        rows = db.session.execute(
+            insert(events).returning(events.c.id, events.c.message_id),
+            [
+                {
+                    "merchant_id": merchant_id,
+                    "message_id": message_id,
+                    "type": event_type,
+                    "card_id": card_id,
+                    "payload": payload,
+                    "created_at": moment,
+                }
+                for message_id, card_id, payload in zip(
+                    message_ids, card_ids, payloads, strict=True
+                )
+            ],
+        ).all()
+    by_message = {row.message_id: row.id for row in rows}
+    event_ids = [by_message[message_id] for message_id in message_ids]
+    # The deliveries, from the events just written: events x endpoints, in event order so
+    # each card's deliveries keep the order of its events.
+    deliveries = cast(Table, WebhookDelivery.__table__)
+    endpoint_table = cast(Table, WebhookEndpoint.__table__)
+    if db.session.get_bind().dialect.name == "postgresql":
+        event_in = events.c.id == bindparam("event_ids", event_ids, type_=ARRAY(Integer)).any_()
+    else:
+        event_in = events.c.id.in_(event_ids)
+    db.session.execute(
+        insert(deliveries).from_select(
+            [
+                "merchant_id",
+                "endpoint_id",
+                "event_id",
+                "card_id",
+                "status",
+                "attempts",
+                "next_attempt_at",
+                "created_at",
+            ],
+            select(
+                events.c.merchant_id,
+                endpoint_table.c.id,
+                events.c.id,
+                events.c.card_id,
+                literal(DeliveryStatus.PENDING.value),
+                literal(0),
+                events.c.created_at,
+                events.c.created_at,
+            )
+            .select_from(events.join(endpoint_table, endpoint_table.c.id.in_(endpoints)))
+            .where(event_in)
+            .order_by(events.c.id, endpoint_table.c.id),
+        )
+    )
+    from loyalty.webhooks.tasks import dispatch_events_task
+
+    dbmod.after_commit(dispatch_events_task, event_ids)
+    return event_ids

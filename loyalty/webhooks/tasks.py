@@ -28,6 +28,24 @@ def dispatch_event_task(event_id: int) -> None:
 
 @huey.task()
 @app_task
+def dispatch_events_task(event_ids: list[int]) -> None:
+    """Send the deliveries of many just-committed events (one batch job chunk's)."""
+    from loyalty.webhooks.models import WebhookDelivery
+    from platform_core.extensions import db
+
+    ids = list(
+        db.session.scalars(
+            db.select(WebhookDelivery.id)
+            .where(WebhookDelivery.event_id.in_(event_ids))
+            .order_by(WebhookDelivery.id)
+        )
+    )
+    for delivery_id in ids:
+        _deliver(delivery_id, force=False)
+
+
+@huey.task()
+@app_task
 def deliver_webhook_task(delivery_id: int, force: bool = False) -> None:
     """Send one delivery (and what follows it for the same card); schedule its retry."""
     _deliver(delivery_id, force=force)
