@@ -225,13 +225,15 @@ def test_cards_held_by_a_terminal_are_skipped_then_taken_by_the_last_pass(
             {"m": world.merchant_id, "n": held},
         ).all()
         run = _cli(tmp_path, "expire-points", "--chunk-size", "100")
-        deadline = time.monotonic() + 12
+        # Generous: the deadline includes the command's start-up (an app import), which takes
+        # many seconds on a loaded machine; without SKIP LOCKED the job never gets past.
+        deadline = time.monotonic() + 40
         while _count(app, EXPIRY_ROWS, world) < 3_000 - held:
             if run.poll() is not None or time.monotonic() > deadline:
                 run.kill()
                 pytest.fail(
                     f"the job did not get past the locked cards: "
-                    f"{_count(app, EXPIRY_ROWS, world)} expired in 12 s"
+                    f"{_count(app, EXPIRY_ROWS, world)} expired in 40 s"
                 )
             time.sleep(0.05)
         assert _count(app, DUE_LEFT, world) == held
