@@ -208,6 +208,7 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
         "stamps_target": {"validators": [Optional()]},
         "points_expiry_days": {"validators": [Optional()]},
         "reengagement_days": {"validators": [Optional()]},
+        "birthday_bonus_points": {"validators": [Optional()], "default": 0},
         "point_value": {"places": 4, "validators": [Optional(), _point_value_in_range]},
         "brand_color": {
             "validators": [Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Enter a colour as #rrggbb."))]
@@ -236,6 +237,8 @@ class LoyaltyProgramAdmin(LoyaltyModelView):
 
     def on_model_change(self, form: Any, model: LoyaltyProgram, is_created: bool) -> None:
         merchant_id = target_merchant_id(model)
+        if getattr(model, "birthday_bonus_points", None) is None:
+            model.birthday_bonus_points = 0  # an empty field: no birthday bonus
         # Checked before the base class flushes: the partial unique index would otherwise
         # answer with a bare integrity error.
         with db.session.no_autoflush:

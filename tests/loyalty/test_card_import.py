@@ -135,7 +135,7 @@ def test_good_rows_import_and_a_second_import_changes_nothing(session: Any, worl
     dbmod.commit()
     assert (again.created, again.existing) == (0, 2)
     assert {m: _count(session, m) for m in before} == after
-    assert _count(session, ConsentRecord) == 2
+    assert _count(session, ConsentRecord, source=ConsentSource.IMPORT) == 2
 
 
 def test_a_dry_run_changes_nothing(session: Any, world: World) -> None:

@@ -110,7 +110,7 @@ def test_the_link_is_built_from_configuration(
             "Votre désabonnement est confirmé",
         ),
         ("de", "Keine Neuigkeiten und Angebote von", "Ja, abmelden", "Sie wurden abgemeldet"),
-        ("lb", "Keng Neiegkeeten an Offere vun", "Jo, mech ofmellen", "Dir sidd ofgemellt"),
+        ("lb", "Keng Neiegkeeten an Offere vu", "Jo, mech ofmellen", "Dir sidd ofgemellt"),
     ],
 )
 def test_the_page_speaks_the_customer_language(
