@@ -180,6 +180,7 @@ class CustomerAdmin(CustomerDataRightsMixin, TenancyModelView):
     """Consent rows are shown on the details page, read-only: the marketing checkbox of the
     form appends a row when it changes the customer's consent. The details page (the
     data-rights mixin's template, which extends the consent one) adds export and erasure."""
+
     column_list = [
         "first_name",
         "last_name",
