@@ -24,6 +24,7 @@ from loyalty.services.program_texts import has_terms, program_texts
 from loyalty.services.programs import get_merchant_program
 from platform_core import db as dbmod
 from platform_core.extensions import db
+from platform_core.hosts import is_platform_host
 from platform_core.i18n import current_locale_code, normalise_locale
 from platform_core.i18n_lazy import _
 from platform_core.tenancy.models import Store
@@ -124,10 +125,14 @@ def _too_many_requests(exc: Exception) -> ResponseReturnValue:
 
 @bp.route("/")
 def store_home() -> ResponseReturnValue:
-    """A store's own domain shows its enrollment page; the platform host, the console."""
+    """A store's own domain shows its enrollment page; the platform host, the console; any
+    other host (a domain not configured yet, a typo in DNS) the localized "unknown store"
+    page, never the staff login."""
     store = current_store._get_current_object()
     if store is None:
-        return redirect(url_for("admin.index"))
+        if is_platform_host():
+            return redirect(url_for("admin.index"))
+        return _store_not_found()
     return enrollment_page(store)
 
 

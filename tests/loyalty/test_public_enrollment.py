@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape as html_unescape
 
 from flask_babel import force_locale
 from markupsafe import escape
@@ -286,3 +287,21 @@ def test_result_page_in_french_for_a_stranger(client, dummy_store, points_progra
     html = response.get_data(as_text=True)
     assert 'lang="fr"' in html
     assert "Nothing to show here" not in html
+
+
+def test_unknown_host_shows_the_localized_unknown_store_page_not_the_login(
+    app, client, session, dummy_store, points_program, create_store_domain
+):
+    create_store_domain(store=dummy_store, host="bakery.example.lu")
+    response = client.get(
+        "/", headers={"Host": "not-configured.example.lu", "Accept-Language": "fr-FR,fr;q=0.9"}
+    )
+    assert response.status_code == 404
+    assert "Location" not in response.headers
+    html = html_unescape(response.get_data(as_text=True))
+    assert 'lang="fr"' in html
+    assert "Nous n'avons pas trouvé ce magasin." in html
+    assert "/login" not in html
+    assert 'name="password"' not in html
+    # The platform's own host (PUBLIC_BASE_URL's) still goes to the console.
+    assert client.get("/", headers={"Host": "127.0.0.1:5000"}).status_code == 302
