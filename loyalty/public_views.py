@@ -5,9 +5,10 @@ No JavaScript anywhere: the QR code is an inline SVG drawn on the server.
 
 from __future__ import annotations
 
+import time
 from typing import Any, cast
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, format_date, format_decimal
 
@@ -22,6 +23,8 @@ from loyalty.services.enrollment import enroll_customer
 from loyalty.services.program_texts import has_terms, program_texts
 from loyalty.services.programs import get_merchant_program
 from platform_core import db as dbmod
+from platform_core.extensions import db
+from platform_core.hosts import is_platform_host
 from platform_core.i18n import current_locale_code, normalise_locale
 from platform_core.i18n_lazy import _
 from platform_core.tenancy.models import Store
@@ -38,6 +41,12 @@ bp = Blueprint(
 
 #: How many ledger rows the card page lists.
 HISTORY_ROWS = 20
+
+#: Session key of the last enrollment's result, read by :func:`enrollment_done` (the page
+#: the POST redirects to): ``{"store": id, "card": id or None, "at": epoch seconds}``.
+ENROLLMENT_RESULT_KEY = "enrollment_result"
+#: How long that result page keeps showing the new card after the enrollment.
+ENROLLMENT_RESULT_MAX_AGE_SECONDS = 3600
 
 
 def _page(
@@ -63,10 +72,19 @@ def message_page(
     *,
     hint: str | None = None,
     program: LoyaltyProgram | None = None,
+    link_url: str | None = None,
+    link_label: str | None = None,
 ) -> tuple[str, int]:
     """A friendly page with one message (closed enrollment, unknown store, bad link)."""
     return _page(
-        "message.html", status, program=program, heading=heading, message=message, hint=hint
+        "message.html",
+        status,
+        program=program,
+        heading=heading,
+        message=message,
+        hint=hint,
+        link_url=link_url,
+        link_label=link_label,
     )
 
 
@@ -107,10 +125,14 @@ def _too_many_requests(exc: Exception) -> ResponseReturnValue:
 
 @bp.route("/")
 def store_home() -> ResponseReturnValue:
-    """A store's own domain shows its enrollment page; the platform host, the console."""
+    """A store's own domain shows its enrollment page; the platform host, the console; any
+    other host (a domain not configured yet, a typo in DNS) the localized "unknown store"
+    page, never the staff login."""
     store = current_store._get_current_object()
     if store is None:
-        return redirect(url_for("admin.index"))
+        if is_platform_host():
+            return redirect(url_for("admin.index"))
+        return _store_not_found()
     return enrollment_page(store)
 
 
@@ -185,18 +207,16 @@ def enrollment_page(store: Store, refused: str | None = None) -> ResponseReturnV
             form_error = str(err)
             status = 422
         else:
-            if not result.created:
-                # Same answer whether or not we knew the address: the owner gets an email.
-                return _page("check_email.html", program=program, **context)
-            card = result.card
-            return _page(
-                "enrolled.html",
-                program=program,
-                card=card_view(card),
-                card_page_url=card_page_url(card, store_host=_own_domain(store)),
-                first_name=card.customer.first_name,
-                **context,
-            )
+            # Post/Redirect/Get: reloading the result page neither posts nor emails again.
+            # The result rides in this browser's signed session, never in the URL, so no
+            # other visitor can open it. A known address keeps no card id: the visitor
+            # may not be its owner (the owner gets an email).
+            session[ENROLLMENT_RESULT_KEY] = {
+                "store": store.id,
+                "card": result.card.id if result.created else None,
+                "at": int(time.time()),
+            }
+            return redirect(url_for("loyalty_public.enrollment_done", slug=store.slug), 303)
     elif request.method == "POST":
         status = 422
         csrf_field = getattr(form, "csrf_token", None)
@@ -211,6 +231,61 @@ def enrollment_page(store: Store, refused: str | None = None) -> ResponseReturnV
         form=form,
         form_error=form_error,
         action=action,
+        **context,
+    )
+
+
+@bp.route("/enroll/<slug>/welcome")
+def enrollment_done(slug: str) -> ResponseReturnValue:
+    """The result of this browser's enrollment at ``slug`` (the target of the POST's redirect).
+
+    Shows the new card (or the neutral "check your email" page) for
+    ``ENROLLMENT_RESULT_MAX_AGE_SECONDS`` after the enrollment, as often as it is reloaded;
+    without a result of this browser for this store, a friendly page links to the form.
+    """
+    store = get_store_by_slug(slug)
+    if store is None:
+        return _store_not_found()
+    program = get_merchant_program(store.merchant_id).program
+    result = session.get(ENROLLMENT_RESULT_KEY)
+    card: LoyaltyCard | None = None
+    known = (
+        program is not None
+        and isinstance(result, dict)
+        and result.get("store") == store.id
+        and isinstance(result.get("at"), int)
+        and 0 <= time.time() - result["at"] <= ENROLLMENT_RESULT_MAX_AGE_SECONDS
+    )
+    if known and isinstance(result, dict) and result.get("card") is not None:
+        card_id = result.get("card")
+        card = db.session.get(LoyaltyCard, card_id) if isinstance(card_id, int) else None
+        if card is None or not card.is_active or card.merchant_id != store.merchant_id:
+            known = False
+    if not known or program is None:
+        return message_page(
+            _("Nothing to show here"),
+            _(
+                "This page only shows a new card to the browser that just joined, for a "
+                "short while. Your card page link is in your welcome email."
+            ),
+            200,
+            program=program,
+            link_url=url_for("loyalty_public.enroll", slug=store.slug),
+            link_label=_("Join the program"),
+        )
+    context: dict[str, Any] = {
+        "merchant_name": store.merchant.name,
+        "store_name": store.name,
+    }
+    if card is None:
+        # Same answer whether or not we knew the address: the owner gets an email.
+        return _page("check_email.html", program=program, **context)
+    return _page(
+        "enrolled.html",
+        program=program,
+        card=card_view(card),
+        card_page_url=card_page_url(card, store_host=_own_domain(store)),
+        first_name=card.customer.first_name,
         **context,
     )
 

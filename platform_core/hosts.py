@@ -20,6 +20,19 @@ def _host_name() -> str:
     return request.host.rsplit("]", 1)[-1].split(":", 1)[0].strip().lower().rstrip(".")
 
 
+#: Loopback names that also reach the platform itself (development, local probes, tests).
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1"})
+
+
+def is_platform_host() -> bool:
+    """Whether this request came in on the platform's own host (``PUBLIC_BASE_URL``'s, or a
+    loopback name), as opposed to a store's domain or a host no one configured."""
+    name = _host_name()
+    if not name:
+        return True
+    return name == public_host().lower() or name in LOOPBACK_HOSTS
+
+
 def is_known_host() -> bool:
     """Whether this request's host is the platform's own or a store's domain."""
     name = _host_name()

@@ -93,6 +93,10 @@ def test_enroll_in_french_then_open_the_card_page(live_server, bakery, page):
     assert len(number.replace(" ", "")) == 16
     assert page.locator(".points").inner_text() == "25"
     _shoot(page, "success")
+    # Post/Redirect/Get: the browser is on a GET page, and reloading it shows the same card.
+    assert page.url.endswith(f"/enroll/{bakery}/welcome")
+    page.reload()
+    assert page.locator(".card-number").inner_text() == number
 
     page.click("a.button.secondary")  # "open my card page"
     page.wait_for_url("**/card/**")

@@ -43,7 +43,7 @@ def _assert_retry_after(response) -> None:
 
 def test_form_and_api_share_ten_enrollments_a_minute(client, session, dummy_store, points_program):
     for _ in range(5):
-        assert client.post("/enroll/kirchberg", data=_form_body()).status_code == 200
+        assert client.post("/enroll/kirchberg", data=_form_body()).status_code == 303
         assert client.post("/api/v1/stores/kirchberg/enroll", json=_api_body()).status_code == 201
 
     api = client.post("/api/v1/stores/kirchberg/enroll?lang=en", json=_api_body())

@@ -141,6 +141,9 @@ def test_web_enrollment_page_links_the_card_on_the_configured_host(
         "accept_terms": "y",
     }
     response = client.post("/enroll/kirchberg?lang=en", data=form, headers=forged)
+    assert response.status_code == 303
+    assert EVIL not in response.headers["Location"]
+    response = client.get(response.headers["Location"], headers=forged)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert f'href="{BASE}/card/' in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape as html_unescape
 
 from flask_babel import force_locale
 from markupsafe import escape
@@ -71,8 +72,9 @@ def test_form_uses_the_program_brand_colour_but_never_raw_css(
 def test_enrolling_shows_the_new_card_with_qr_and_card_page_link(
     client, session, dummy_store, points_program
 ):
-    response = client.post("/enroll/kirchberg?lang=en", data=FORM)
+    response = client.post("/enroll/kirchberg?lang=en", data=FORM, follow_redirects=True)
     assert response.status_code == 200
+    assert response.request.path == "/enroll/kirchberg/welcome"
     html = response.get_data(as_text=True)
     card = session.scalar(select(LoyaltyCard))
     assert card is not None
@@ -126,7 +128,7 @@ def test_already_enrolled_email_gets_the_neutral_page_without_card_details(
     client, session, dummy_store, points_program, make_card
 ):
     card = make_card(dummy_store, email="lea.hoffmann@example.lu", first_name="Léa")
-    response = client.post("/enroll/kirchberg?lang=en", data=FORM)
+    response = client.post("/enroll/kirchberg?lang=en", data=FORM, follow_redirects=True)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Check your email" in html
@@ -152,7 +154,10 @@ def test_already_enrolled_owner_gets_an_email_with_the_card(
         )
 
     before = enrollment_emails()
-    assert client.post("/enroll/kirchberg?lang=en", data=FORM).status_code == 200
+    assert client.post("/enroll/kirchberg?lang=en", data=FORM).status_code == 303
+    assert enrollment_emails() == before + 1
+    # Reloading the neutral result page sends nothing more.
+    assert "Check your email" in client.get("/enroll/kirchberg/welcome").get_data(as_text=True)
     assert enrollment_emails() == before + 1
 
 
@@ -192,7 +197,10 @@ def test_store_domain_root_shows_the_enrollment_form(
     assert "Kirchberg Points" in html
     assert 'action="/enroll/kirchberg"' in html
     response = client.post(
-        "/enroll/kirchberg?lang=en", data=FORM, headers={"Host": "bakery.example.lu"}
+        "/enroll/kirchberg?lang=en",
+        data=FORM,
+        headers={"Host": "bakery.example.lu"},
+        follow_redirects=True,
     )
     assert response.status_code == 200
     # The store's own domain (from StoreDomain), with PUBLIC_BASE_URL's scheme and port.
@@ -202,3 +210,98 @@ def test_store_domain_root_shows_the_enrollment_form(
 def test_platform_host_root_still_goes_to_the_console(client, session):
     response = client.get("/")
     assert response.status_code == 302
+
+
+# --- Post/Redirect/Get: the result page can be reloaded -----------------------------------------
+def _enrollment_emails(session) -> int:
+    return session.scalar(select(func.count(EmailLog.id)))
+
+
+def test_enrolling_redirects_to_a_result_page_that_reloads_without_posting_or_emailing(
+    client, session, dummy_store, points_program
+):
+    response = client.post("/enroll/kirchberg?lang=en", data=FORM)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/enroll/kirchberg/welcome"
+    card = session.scalar(select(LoyaltyCard))
+    assert card is not None
+    grouped = " ".join(card.card_number[i : i + 4] for i in range(0, 16, 4))
+    emails = _enrollment_emails(session)
+    assert emails >= 1, "the welcome email was logged by the POST"
+    for _reload in range(2):
+        page = client.get("/enroll/kirchberg/welcome")
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert "Welcome, Léa!" in html
+        assert grouped in html
+        assert "/card/" in html
+        assert _enrollment_emails(session) == emails, "a reload sends no email"
+        assert _cards(session) == 1, "a reload creates no card"
+        assert session.scalar(select(func.count(Customer.id))) == 1
+
+
+def test_result_page_without_this_browsers_enrollment_shows_no_card(
+    app, client, session, dummy_store, points_program
+):
+    assert client.post("/enroll/kirchberg?lang=en", data=FORM).status_code == 303
+    card = session.scalar(select(LoyaltyCard))
+    assert card is not None
+    grouped = " ".join(card.card_number[i : i + 4] for i in range(0, 16, 4))
+
+    def assert_friendly(response) -> None:
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "Nothing to show here" in html
+        assert 'href="/enroll/kirchberg"' in html
+        assert grouped not in html
+        assert "Léa" not in html
+        assert "/card/" not in html
+
+    # Another visitor (no session) guessing the address.
+    stranger = app.test_client()
+    assert_friendly(stranger.get("/enroll/kirchberg/welcome?lang=en"))
+    # A forged session cookie naming Léa's card: its signature does not match, so it is empty.
+    forged = app.test_client()
+    forged.get("/enroll/kirchberg?lang=en")
+    forged.set_cookie(
+        app.config.get("SESSION_COOKIE_NAME", "session"),
+        f'{{"enrollment_result":{{"store":{dummy_store.id},"card":{card.id},"at":9999999999}}}}'
+        ".bad.sig",
+    )
+    assert_friendly(forged.get("/enroll/kirchberg/welcome?lang=en"))
+    # A result that is too old, or for another store, shows nothing either.
+    with client.session_transaction() as cookie:
+        old = dict(cookie["enrollment_result"])
+        cookie["enrollment_result"] = dict(old, at=old["at"] - 2 * 3600)
+    assert_friendly(client.get("/enroll/kirchberg/welcome?lang=en"))
+    with client.session_transaction() as cookie:
+        cookie["enrollment_result"] = dict(old, store=dummy_store.id + 1000)
+    assert_friendly(client.get("/enroll/kirchberg/welcome?lang=en"))
+
+
+def test_result_page_in_french_for_a_stranger(client, dummy_store, points_program):
+    response = client.get(
+        "/enroll/kirchberg/welcome", headers={"Accept-Language": "fr-FR,fr;q=0.9"}
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'lang="fr"' in html
+    assert "Nothing to show here" not in html
+
+
+def test_unknown_host_shows_the_localized_unknown_store_page_not_the_login(
+    app, client, session, dummy_store, points_program, create_store_domain
+):
+    create_store_domain(store=dummy_store, host="bakery.example.lu")
+    response = client.get(
+        "/", headers={"Host": "not-configured.example.lu", "Accept-Language": "fr-FR,fr;q=0.9"}
+    )
+    assert response.status_code == 404
+    assert "Location" not in response.headers
+    html = html_unescape(response.get_data(as_text=True))
+    assert 'lang="fr"' in html
+    assert "Nous n'avons pas trouvé ce magasin." in html
+    assert "/login" not in html
+    assert 'name="password"' not in html
+    # The platform's own host (PUBLIC_BASE_URL's) still goes to the console.
+    assert client.get("/", headers={"Host": "127.0.0.1:5000"}).status_code == 302
