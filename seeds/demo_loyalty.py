@@ -35,7 +35,7 @@ from loyalty.services.ledger import (
     redeem_stamp_reward,
     void_transaction,
 )
-from loyalty.services.program_texts import set_program_texts
+from loyalty.services.program_texts import program_texts, set_program_texts
 from loyalty.services.programs import create_program, get_settings, set_void_pin
 from loyalty.unsubscribe import UNSUBSCRIBE_WORDING
 from platform_core.customers.consent import has_consent, record_consent, wording_hash
@@ -431,7 +431,9 @@ def _seed_program(spec: DemoProgram, now: datetime) -> Iterator[str]:
                     consent=(
                         _terminal_wording(locale)
                         if at_counter
-                        else public_wording(locale, terms_url=program.terms_url)
+                        else public_wording(
+                            locale, terms_url=program_texts(program, locale).terms_url or None
+                        )
                     ),
                 ),
                 staff_user=admin if at_counter else None,

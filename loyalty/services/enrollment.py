@@ -14,7 +14,7 @@ from loyalty.models import LoyaltyCard
 from loyalty.notifications import loyalty_notifications
 from loyalty.services.cards import random_card_number
 from loyalty.services.ledger import check_store_access, credit_welcome_bonus
-from loyalty.services.program_texts import has_terms
+from loyalty.services.program_texts import has_terms, program_texts
 from loyalty.services.programs import get_merchant_program
 from loyalty.wallet.service import mark_for_sync
 from loyalty.webhooks.events import emit_card_enrolled
@@ -185,7 +185,7 @@ def enroll_customer(
     _record_consent(
         card.customer,
         data,
-        terms_url=program.terms_url,
+        terms_url=program_texts(program, current_locale_code()).terms_url or None,
         source=consent_source or _CONSENT_SOURCES.get(source, ConsentSource.PUBLIC_FORM),
         staff_user=staff_user,
         moment=moment,
