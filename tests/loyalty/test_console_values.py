@@ -18,13 +18,16 @@ from tests.loyalty.console_world import build_world
 MOMENT = datetime(2026, 12, 2, 14, 3, 24, 123456, tzinfo=UTC)  # 15:03:24 in Luxembourg
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
 
+
 def _customer(create_customer, merchant):
     customer = create_customer(merchant=merchant, marketing_consent=False, created_at=MOMENT)
     db.session.commit()
     return customer
 
+
 def _rows(body: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(body)))
+
 
 def test_lb_details_say_nee_not_false(login_as, platform_admin, dummy_merchant, create_customer):
     customer = _customer(create_customer, dummy_merchant)
@@ -35,6 +38,7 @@ def test_lb_details_say_nee_not_false(login_as, platform_admin, dummy_merchant, 
     assert re.search(r"Averständnis fir Marketing</b>\s*</td>\s*<td>\s*Nee\s*</td>", page), page
     assert "False" not in page
 
+
 def test_fr_csv_says_non_not_false(login_as, platform_admin, dummy_merchant, create_customer):
     _customer(create_customer, dummy_merchant)
     client = login_as(platform_admin)
@@ -42,6 +46,7 @@ def test_fr_csv_says_non_not_false(login_as, platform_admin, dummy_merchant, cre
     rows = _rows(body)
     assert [r["Consentement marketing"] for r in rows] == ["Non"], body
     assert "False" not in body
+
 
 def test_list_and_details_show_the_same_format(
     login_as, platform_admin, dummy_merchant, create_customer
@@ -57,11 +62,13 @@ def test_list_and_details_show_the_same_format(
     assert shown in details
     assert "12/2/26" not in listing + details
 
+
 def test_customer_csv_is_iso_with_offset(login_as, platform_admin, dummy_merchant, create_customer):
     _customer(create_customer, dummy_merchant)
     client = login_as(platform_admin)
     rows = _rows(client.get("/admin/customer/export/csv/?lang=en").get_data(as_text=True))
     assert rows[0]["Created"] == "2026-12-02T15:03:24+01:00"
+
 
 def test_transaction_csv_is_iso_with_offset(
     login_as,
@@ -85,6 +92,6 @@ def test_transaction_csv_is_iso_with_offset(
     rows = _rows(body)
     assert rows
     dated = [value for row in rows for value in row.values() if value.startswith("2026-")]
-    assert dated and all(ISO_WITH_OFFSET.match(v) for v in dated), body
+    assert dated, body
+    assert all(ISO_WITH_OFFSET.match(v) for v in dated), body
     assert "2026-12-02T15:03:24+01:00" in dated
-
