@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Any
 
 from flask import abort, has_request_context, redirect, request, url_for
 from flask.globals import _cv_app
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.model import typefmt
+from flask_babel import format_date
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
 
+from admin_views.loyalty_format import iso, when, yes_no
 from platform_core import db as dbmod
 from platform_core.audit.models import AuditAction
 from platform_core.audit.services import changes_of, record_audit, snapshot, start_tracking
@@ -39,6 +43,30 @@ class AdminForm(BaseForm):
         for field in self:
             field.errors = [str(e) if isinstance(e, LazyString) else e for e in field.errors]
         return valid
+
+
+def _when(view: Any, value: datetime, name: str) -> str:
+    return when(value)
+
+
+def _date(view: Any, value: date, name: str) -> str:
+    return format_date(value, "medium")
+
+
+def _yes_no(view: Any, value: bool, name: str) -> str:
+    return yes_no(value)
+
+
+def _iso(view: Any, value: date, name: str) -> str:
+    return iso(value) if isinstance(value, datetime) else value.isoformat()
+
+
+# bool and datetime first: Flask-Admin picks the first isinstance match (a datetime is a date).
+#: Lists and details: one Babel style for every date and time, local time, localized yes/no.
+TYPE_FORMATTERS = {bool: _yes_no, datetime: _when, date: _date, **typefmt.BASE_FORMATTERS}
+DETAIL_TYPE_FORMATTERS = {bool: _yes_no, datetime: _when, date: _date, **typefmt.DETAIL_FORMATTERS}
+#: CSV: ISO 8601 with the local offset (spreadsheets read it in any language), yes/no localized.
+EXPORT_TYPE_FORMATTERS = {bool: _yes_no, datetime: _iso, date: _iso, **typefmt.EXPORT_FORMATTERS}
 
 
 #: The last list page anyone can mean (a million pages of rows).
@@ -95,6 +123,9 @@ class SecureModelView(ModelView):
     can_export = True
     export_types = ["csv"]
     can_set_page_size = True
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
+    column_type_formatters_export = EXPORT_TYPE_FORMATTERS
 
     def __init__(self, model: type, session: Any = None, **kwargs: Any) -> None:
         super().__init__(model, session or db, **kwargs)
@@ -144,6 +175,16 @@ class SecureModelView(ModelView):
         return args
 
     # --- export ----------------------------------------------------------------------------
+    def get_export_value(self, model: Any, name: Any) -> Any:
+        # Every date-time column is ISO with offset in a CSV, whatever the column's own
+        # (display) formatter does.
+        value = getattr(model, name, None) if isinstance(name, str) else None
+        if isinstance(value, datetime):
+            return iso(value)
+        if isinstance(value, bool) and name not in self.column_formatters_export:
+            return yes_no(value)
+        return super().get_export_value(model, name)
+
     def _export_csv(self, return_url: Any) -> Any:
         response = super()._export_csv(return_url)
         response.response = _keeping_session(response.response)

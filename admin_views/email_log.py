@@ -95,7 +95,7 @@ def _status_formatter(view: Any, context: Any, model: EmailLog, name: str) -> An
 
 def datetime_formatter(view: Any, context: Any, model: EmailLog, name: str) -> str:
     value = getattr(model, name)
-    return format_datetime(value, "short") if value else ""
+    return format_datetime(value, "medium") if value else ""
 
 
 def code_formatter(view: Any, context: Any, model: EmailLog, name: str) -> Any:

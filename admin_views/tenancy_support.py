@@ -3,13 +3,11 @@ and field errors coming from services."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
-from flask_admin.model import typefmt
-from flask_babel import format_date, format_datetime
 from markupsafe import Markup
 
+from admin_views import base as base_formatters
 from admin_views.base import SecureModelView
 from platform_core.i18n import LANGUAGE_NAMES
 from platform_core.i18n_lazy import _l
@@ -48,27 +46,10 @@ COLUMN_LABELS = {
 LOCALE_CHOICES = [(code, name) for code, name in LANGUAGE_NAMES.items()]
 
 
-def _format_datetime(view: Any, value: datetime, name: str) -> str:
-    return format_datetime(value, "medium")
-
-
-def _format_date(view: Any, value: date, name: str) -> str:
-    return format_date(value, "medium")
-
-
-def _iso(view: Any, value: date, name: str) -> str:
-    return value.isoformat()
-
-
-# datetime before date: Flask-Admin picks the first isinstance match.
-TYPE_FORMATTERS = {datetime: _format_datetime, date: _format_date, **typefmt.BASE_FORMATTERS}
-DETAIL_TYPE_FORMATTERS = {
-    datetime: _format_datetime,
-    date: _format_date,
-    **typefmt.DETAIL_FORMATTERS,
-}
-#: CSV keeps ISO dates: spreadsheets read them whatever the reader's language.
-EXPORT_TYPE_FORMATTERS = {datetime: _iso, date: _iso, **typefmt.EXPORT_FORMATTERS}
+#: The base view's formatters (kept as names: other modules import them from here).
+TYPE_FORMATTERS = base_formatters.TYPE_FORMATTERS
+DETAIL_TYPE_FORMATTERS = base_formatters.DETAIL_TYPE_FORMATTERS
+EXPORT_TYPE_FORMATTERS = base_formatters.EXPORT_TYPE_FORMATTERS
 
 
 def locale_name(view: Any, context: Any, model: Any, name: str) -> str:

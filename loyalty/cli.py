@@ -10,7 +10,17 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from platform_core.i18n_lazy import ngettext
 from platform_core.tenancy.services import get_merchant_by_slug
+
+
+def _cards(count: int) -> str:
+    return ngettext("%(num)s card", "%(num)s cards", count)
+
+
+def _chunks(count: int) -> str:
+    return ngettext("%(num)s chunk", "%(num)s chunks", count)
+
 
 loyalty_cli = AppGroup("loyalty", help="Loyalty programs, cards and the ledger.")
 
@@ -37,8 +47,9 @@ def verify_ledger_command(merchant_slug: str | None) -> None:
         click.echo(f"DIFFERENCE {difference}")
     if not report.ok:
         click.echo(
-            f"Ledger NOT consistent: {len(report.differences)} difference(s) in "
-            f"{report.cards} cards ({report.transactions} transactions, {elapsed:.2f} s)."
+            "Ledger NOT consistent: "
+            + ngettext("%(num)s difference", "%(num)s differences", len(report.differences))
+            + f" in {_cards(report.cards)} ({report.transactions} transactions, {elapsed:.2f} s)."
         )
         raise SystemExit(1)
     click.echo(
@@ -111,7 +122,13 @@ def _summary(report: Any, elapsed: float) -> None:
     rate = report.cards / elapsed if elapsed > 0 else 0
     click.echo(f"{report.cards} cards in {elapsed:.1f} s ({rate:,.0f} cards/s).")
     if report.left_locked:
-        click.echo(f"{report.left_locked} due card(s) were locked; the next run takes them.")
+        click.echo(
+            ngettext(
+                "%(num)s due card was locked; the next run takes it.",
+                "%(num)s due cards were locked; the next run takes them.",
+                report.left_locked,
+            )
+        )
 
 
 _CHUNK_SIZE = click.option(
@@ -150,7 +167,7 @@ def expire_points_command(chunk_size: int | None, dry_run: bool, merchant_slug: 
         merchant_id=merchant_id,
     )
     click.echo(
-        f"Expired {report.points} points on {report.cards} cards in {report.chunks} chunk(s)."
+        f"Expired {report.points} points on {_cards(report.cards)} in {_chunks(report.chunks)}."
     )
 
 
@@ -179,7 +196,7 @@ def send_expiry_warnings_command(
         chunk_size=chunk_size,
         merchant_id=merchant_id,
     )
-    click.echo(f"Warned {report.cards} cards in {report.chunks} chunk(s).")
+    click.echo(f"Warned {_cards(report.cards)} in {_chunks(report.chunks)}.")
 
 
 def _marketing(task: str, dry_run: bool, chunk_size: int | None, merchant_slug: str | None) -> Any:

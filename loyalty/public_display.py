@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from decimal import Decimal
 from typing import Any
 
 import segno
@@ -46,6 +47,12 @@ def qr_svg(data: str, *, label: str) -> Markup:
     return Markup(svg)  # noqa: S704 - segno's own output; the data is our card number
 
 
+def plural_count(value: Decimal | int) -> int:
+    """The whole number gettext picks a plural form by: a fraction (1.5 points) is plural."""
+    whole = int(value)
+    return whole if whole == value else whole + 2
+
+
 def earn_summary(program: LoyaltyProgram, texts: ProgramTexts) -> list[str]:
     """One localized sentence per way the program rewards its customers.
 
@@ -53,10 +60,13 @@ def earn_summary(program: LoyaltyProgram, texts: ProgramTexts) -> list[str]:
     """
     lines: list[str] = []
     if program.uses_points:
+        rate = program.points_per_euro
         lines.append(
-            _(
+            ngettext(
+                "Earn %(points)s point for every euro you spend.",
                 "Earn %(points)s points for every euro you spend.",
-                points=format_decimal(program.points_per_euro, format="#,##0.##"),
+                plural_count(rate),
+                points=format_decimal(rate, format="#,##0.##"),
             )
         )
         if program.welcome_bonus_points:

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from loyalty.wallet.checks import run_checks
-from platform_core.i18n_lazy import _
+from platform_core.i18n_lazy import _, ngettext
 
 
 @click.command("wallet-check")
@@ -24,7 +24,11 @@ def wallet_check_command() -> None:
         click.echo(_("Google Wallet is configured: passes can be issued."))
         return
     raise click.ClickException(
-        _("Google Wallet is not ready (%(count)s problem(s)).", count=len(problems))
+        ngettext(
+            "Google Wallet is not ready (%(num)s problem).",
+            "Google Wallet is not ready (%(num)s problems).",
+            len(problems),
+        )
     )
 
 
@@ -40,9 +44,10 @@ def wallet_retry_command() -> None:
         raise click.ClickException(_("Google Wallet is not configured."))
     report = run_wallet_retry(source=TaskRunSource.CLI)
     click.echo(
-        _(
-            "Queued %(queued)s card sync(s), %(failed)s of them failed before.",
-            queued=len(report.queued),
+        ngettext(
+            "Queued %(num)s card sync; %(failed)s of them had failed before.",
+            "Queued %(num)s card syncs; %(failed)s of them had failed before.",
+            len(report.queued),
             failed=len(report.failed),
         )
     )

@@ -46,7 +46,7 @@ def test_form_shows_the_program_and_what_you_earn(client, session, dummy_store, 
     html = response.get_data(as_text=True)
     assert "Kirchberg Points" in html
     assert "Bread lovers earn more." in html
-    assert "Earn 1 points for every euro you spend." in html
+    assert "Earn 1 point for every euro you spend." in html
     assert "Get 50 points as a welcome bonus." in html
     assert 'href="https://kirchberg.example/terms"' in html
     assert 'name="email"' in html

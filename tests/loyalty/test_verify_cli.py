@@ -34,7 +34,7 @@ def test_corrupted_card_and_row_are_reported(session, runner, card, dummy_store,
         f"{card.card_number}: points_balance_after of #{earn.id} expected 80, found 99"
         in result.output
     )
-    assert "NOT consistent: 2 difference(s)" in result.output
+    assert "NOT consistent: 2 differences in 1 card" in result.output
 
 
 def test_corrupted_total_is_reported(session, runner, card):
@@ -58,8 +58,8 @@ def test_job_commands(session, runner, points_program, dummy_store, make_card):
     due.last_activity_at = utcnow() - timedelta(days=400)
     result = runner.invoke(args=["loyalty", "send-expiry-warnings"])
     assert result.exit_code == 0, result.output
-    assert "Warned 1 cards in 1 chunk(s)." in result.output
+    assert "Warned 1 card in 1 chunk." in result.output
     result = runner.invoke(args=["loyalty", "expire-points", "--chunk-size", "1"])
     assert result.exit_code == 0, result.output
-    assert "Expired 50 points on 1 cards in 1 chunk(s)." in result.output
+    assert "Expired 50 points on 1 card in 1 chunk." in result.output
     assert due.points_balance == 0

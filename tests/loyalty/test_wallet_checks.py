@@ -112,7 +112,7 @@ def test_wallet_check_prints_each_check(wallet, logos, runner, session, create_w
         line.startswith("[FAIL] Logo of Club missing: The logo of program Club missing")
         for line in lines
     )
-    assert "not ready (1 problem(s))" in result.output
+    assert "not ready (1 problem)" in result.output
 
 
 def test_wallet_check_in_french(wallet, logos, session, create_wallet_program):

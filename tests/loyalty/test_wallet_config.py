@@ -73,7 +73,7 @@ def test_wallet_check_command(wallet, runner, wallet_settings):
     broken = runner.invoke(args=["loyalty", "wallet-check"])
     assert broken.exit_code == 1
     assert "GOOGLE_WALLET_ISSUER_ID" in broken.output
-    assert "not ready (1 problem(s))" in broken.output
+    assert "not ready (1 problem)" in broken.output
 
 
 def test_object_ids_keep_only_characters_google_allows(wallet, wallet_key, create_wallet_card):
