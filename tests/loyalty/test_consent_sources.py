@@ -47,7 +47,7 @@ def test_the_form_records_terms_and_marketing_in_the_page_language(
     # The page is French; the customer picks German for their emails: the rows say French,
     # the language of the wording they read.
     response = client.post("/enroll/kirchberg?lang=fr", data=FORM)
-    assert response.status_code == 200
+    assert response.status_code == 303  # Post/Redirect/Get to the success page
     customer = _customer(session, "lea@example.lu")
     assert _rows(customer) == [
         (
@@ -90,7 +90,7 @@ def test_joining_without_marketing_consent_records_no_marketing_row(
 ) -> None:
     form = {k: v for k, v in FORM.items() if k != "marketing_consent"}
     response = client.post("/enroll/kirchberg?lang=en", data=form)
-    assert response.status_code == 200
+    assert response.status_code == 303
     assert session.scalar(select(LoyaltyCard)) is not None
     customer = _customer(session, "lea@example.lu")
     assert [(r.purpose, r.granted) for r in consent_history(customer.id)] == [(TERMS, True)]

@@ -58,7 +58,7 @@ def test_enrollment_refused_by_the_rate_limit_keeps_what_was_typed(
         "preferred_locale": "lb",
         "accept_terms": "y",
     }
-    assert client.post("/enroll/kirchberg", data=first).status_code == 200
+    assert client.post("/enroll/kirchberg", data=first).status_code == 303
     typed = {
         "email": "jemp.schmit@example.lu",
         "first_name": "Jemp",

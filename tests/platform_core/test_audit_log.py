@@ -303,7 +303,9 @@ def test_export_has_iso_timestamps_with_offset_and_the_changes(
 ):
     login_as(platform_admin)
     export = client.get("/admin/auditlog/export/csv/", buffered=True)
-    rows = list(csv.DictReader(io.StringIO(export.text)))
+    # Tests that commit for real (browsers, pg_dump) leave audit rows behind: append-only.
+    ours = {"own.actor@example.lu", "zeta.actor@example.lu", "zeta.platform@example.lu"}
+    rows = [r for r in csv.DictReader(io.StringIO(export.text)) if r["Staff user"] in ours]
     assert len(rows) == 3
     stamp = rows[0]["Time"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", stamp), stamp
@@ -356,11 +358,12 @@ def test_postgres_refuses_update_and_delete_whatever_the_client(session):
 
 
 def test_an_erasure_may_redact_the_values_of_a_rows_entries(session):
-    record_audit("update", model="Customer", object_id=42, changes={"email": ["a@x.lu", "b@x.lu"]})
-    other = record_audit("update", model="Customer", object_id=43, changes={"email": ["c", "d"]})
-    assert redact_audit_values("Customer", 42) == 1
+    # Ids no real customer has: committed tests leave audit rows of their customers behind.
+    record_audit("update", model="Customer", object_id=-42, changes={"email": ["a@x.lu", "b@x.lu"]})
+    other = record_audit("update", model="Customer", object_id=-43, changes={"email": ["c", "d"]})
+    assert redact_audit_values("Customer", -42) == 1
     session.expire_all()
-    (row,) = _rows(session, object_id="42")
+    (row,) = _rows(session, object_id="-42")
     assert row.changes == {"email": ["***", "***"]}
     assert session.get(AuditLog, other.id).changes == {"email": ["c", "d"]}
     if is_postgres():
