@@ -64,7 +64,7 @@ def _dashboard() -> dict[str, Any]:
         "enrollment_rows": dashboard_charts.enrollment_rows(enrollments),
         "points": points,
         "points_chart": dashboard_charts.points_chart(points),
-        "cards": dashboard.card_figures(current_user),
+        "cards": dashboard.card_figures(current_user, tz),
         "emails": dashboard.email_figures(current_user),
         "jobs": dashboard.last_job_runs(current_user),
     }

@@ -255,6 +255,19 @@ def send_reengagement_emails_command(
     _marketing(REENGAGEMENT_TASK, dry_run, chunk_size, merchant_slug)
 
 
+@loyalty_cli.command("rollup-ledger")
+def rollup_ledger_command() -> None:
+    """Sum the ledger's closed days for the dashboard now (what the nightly job does)."""
+    from loyalty.tasks import run_ledger_rollup
+    from platform_core.task_runs.models import TaskRunSource
+
+    report = run_ledger_rollup(source=TaskRunSource.CLI)
+    if report.first_day is None or report.last_day is None:
+        click.echo("The daily totals are up to date.")
+    else:
+        click.echo(f"Summed {report.first_day} to {report.last_day}: {report.rows} rows.")
+
+
 def register_cli(app: Flask) -> None:
     from loyalty import import_cli  # noqa: F401  (adds ``import-cards`` to the group)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -296,6 +298,22 @@ class LoyaltyCard(TimestampMixin, Model):
             "created_at",
             postgresql_include=["merchant_id", "enrolled_at_store_id"],
         ),
+        # The dashboard: the points expiring soon are a range per program (index-only on
+        # PostgreSQL), and the few deactivated cards are counted without reading the others.
+        Index(
+            "ix_loyalty_cards_program_expiring",
+            "program_id",
+            "last_activity_at",
+            postgresql_include=["points_balance"],
+            sqlite_where=db.text("points_balance > 0"),
+            postgresql_where=db.text("points_balance > 0"),
+        ),
+        Index(
+            "ix_loyalty_cards_program_inactive",
+            "program_id",
+            sqlite_where=db.text("NOT is_active"),
+            postgresql_where=db.text("NOT is_active"),
+        ),
         # The expiry and warning jobs page through a program's cards that still have points
         # by id; last_activity_at in the index filters the due ones without a heap fetch.
         # Expired cards leave the index, so later chunks never scan them again.
@@ -449,6 +467,49 @@ class LoyaltyTransaction(Model):
 
     def __str__(self) -> str:
         return f"#{self.id} {self.type.label}"
+
+
+class LedgerDailyTotal(Model):
+    """The ledger of one closed local day, summed per merchant, program and store.
+
+    Written once per day by :func:`loyalty.services.ledger_rollup.refresh_ledger_rollup`
+    for days that are over, which the append-only ledger never changes again; the console
+    dashboard reads these few rows instead of millions of ledger rows, and adds the ledger
+    rows written since the last rolled-up day.
+    """
+
+    __tablename__ = "ledger_daily_totals"
+    __table_args__ = (Index("ix_ledger_daily_totals_merchant_day", "merchant_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The local day (``BABEL_DEFAULT_TIMEZONE``, Europe/Luxembourg).
+    day: Mapped[date] = mapped_column(Date, index=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("loyalty_programs.id", ondelete="CASCADE"), index=True
+    )
+    store_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stores.id", ondelete="SET NULL"), index=True
+    )
+    #: Points credited (earns, bonuses, positive adjustments; voids excluded).
+    issued: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Points spent on rewards (positive).
+    redeemed: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Points expired (positive).
+    expired: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Sum of every row's ``points_delta``: the change of the outstanding points.
+    net: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Cards enrolled that day (``store_id`` is then the store they joined at).
+    enrolled: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LedgerRollupState(Model):
+    """How far :class:`LedgerDailyTotal` goes: every local day up to ``through_day``."""
+
+    __tablename__ = "ledger_rollup_state"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    through_day: Mapped[date] = mapped_column(Date)
 
 
 def _aware(value: datetime) -> datetime:

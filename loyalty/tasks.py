@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from huey import crontab
 
@@ -23,6 +24,7 @@ from loyalty.services.expiry import (
     expire_inactive_points,
     send_expiry_warnings,
 )
+from loyalty.services.ledger_rollup import RollupReport, refresh_ledger_rollup
 from loyalty.services.marketing import (
     MarketingReport,
     send_birthday_emails,
@@ -43,6 +45,7 @@ EXPIRE_TASK = "expire_points_task"
 WARNINGS_TASK = "expiry_warnings_task"
 BIRTHDAY_TASK = "birthday_emails_task"
 REENGAGEMENT_TASK = "reengagement_emails_task"
+ROLLUP_TASK = "ledger_rollup_task"
 
 
 class ProgramsFailed(RuntimeError):
@@ -212,6 +215,34 @@ def birthday_emails_task() -> None:
 def reengagement_emails_task() -> None:
     """Daily: "we miss you" to consenting customers of inactive cards, once per period."""
     run_marketing(send_reengagement_emails, REENGAGEMENT_TASK)
+
+
+def run_ledger_rollup(*, source: TaskRunSource = TaskRunSource.PERIODIC) -> RollupReport:
+    """Sum the ledger's closed days for the dashboard, inside a task run."""
+    from flask import current_app
+
+    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    with recorded_run(ROLLUP_TASK, source=source) as run:
+        report = refresh_ledger_rollup(tz)
+        dbmod.commit()
+        run.set(rows=report.rows, days=_days(report))
+        return report
+
+
+def _days(report: RollupReport) -> int:
+    if report.first_day is None or report.last_day is None:
+        return 0
+    return max(0, (report.last_day - report.first_day).days + 1)
+
+
+# 01:15 UTC: 02:15 or 03:15 in Luxembourg, when yesterday is closed; before expiry at 02:30.
+@huey.periodic_task(
+    crontab(hour="1", minute="15"), retries=JOB_RETRIES, retry_delay=JOB_RETRY_DELAY
+)
+@app_task
+def ledger_rollup_task() -> None:
+    """Daily: sum yesterday's ledger for the dashboard (and any day a missed night left)."""
+    run_ledger_rollup()
 
 
 @huey.task(retries=3, retry_delay=60)

@@ -1,4 +1,6 @@
-"""The console dashboard's figures, each from one aggregate query, scoped to the viewer.
+"""The console dashboard's figures, each from one or a few aggregate queries, scoped to the
+viewer. Closed days come from the daily totals of :mod:`loyalty.services.ledger_rollup`,
+so no figure reads more than a day of ledger rows or all the cards.
 
 Dates are bucketed by local day (Europe/Luxembourg, or the configured zone) in SQL and
 folded into weeks here, so a day starts at local midnight whatever the season. SQLite has
@@ -9,20 +11,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, or_, select
-from sqlalchemy.sql.elements import ColumnElement
+from flask import current_app
+from sqlalchemy import and_, false, func, or_, select
 
 from loyalty.models import (
+    LedgerDailyTotal,
     LoyaltyCard,
     LoyaltyProgram,
     LoyaltyTransaction,
     ProgramKind,
-    TransactionType,
+)
+from loyalty.services.ledger_rollup import (
+    bucket_day,
+    day_bucket,
+    ledger_sums,
+    live_since,
+    local_midnight_utc,
 )
 from messaging.models import EmailLog, EmailStatus
 from platform_core.extensions import db
@@ -130,85 +139,110 @@ def _scoped(stmt: Any, model: type, user: Any) -> Any:
     return stmt.where(clause) if clause is not None else stmt
 
 
-def _day_bucket(column: Any, tz: ZoneInfo) -> ColumnElement[Any]:
-    """The local day of ``column`` as text: ``YYYY-MM-DD`` on PostgreSQL, which knows time
-    zones; on SQLite the UTC hour ``YYYY-MM-DD HH``, folded into a local day by
-    :func:`_local_day` (exact, since Luxembourg's offsets are whole hours)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone(tz.key, column), "YYYY-MM-DD")
-    return func.strftime("%Y-%m-%d %H", column)
-
-
-def _local_day(bucket: str, tz: ZoneInfo) -> date:
-    if len(bucket) == 10:
-        return date.fromisoformat(bucket)
-    hour = datetime.fromisoformat(bucket + ":00").replace(tzinfo=UTC)
-    return hour.astimezone(tz).date()
-
-
 def _local_today(now: datetime, tz: ZoneInfo) -> date:
     return now.astimezone(tz).date()
 
 
-def _local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
+def _merchant_scoped(stmt: Any, column: Any, user: Any) -> Any:
+    """Limit a daily-totals query to the merchant's rows, as the cards are (all of the
+    merchant's stores, for store staff too: a card belongs to the merchant)."""
+    clause = scope_clause(LoyaltyCard, user)
+    if clause is None:
+        return stmt
+    if user.merchant_id is None:
+        return stmt.where(false())
+    return stmt.where(column == user.merchant_id)
 
 
 def enrollments(user: Any, tz: ZoneInfo, *, now: datetime | None = None) -> EnrollmentSeries:
-    """Cards enrolled per local day over the last ``ENROLLMENT_DAYS`` days, by store."""
+    """Cards enrolled per local day over the last ``ENROLLMENT_DAYS`` days, by store.
+
+    Closed days from the daily totals, the cards enrolled since from the cards themselves.
+    """
     now = now or utcnow()
     today = _local_today(now, tz)
     first = today - timedelta(days=ENROLLMENT_DAYS - 1)
-    bucket = _day_bucket(LoyaltyCard.created_at, tz).label("bucket")
-    stmt = (
+    counts: list[tuple[int | None, date, int]] = []
+    start = local_midnight_utc(first, tz)
+    since = live_since(tz)
+    if since is not None and since > start:
+        daily = LedgerDailyTotal
+        closed = (
+            select(daily.store_id, daily.day, func.sum(daily.enrolled))
+            .where(
+                daily.day >= first,
+                daily.day < since.astimezone(tz).date(),
+                daily.enrolled != 0,
+            )
+            .group_by(daily.store_id, daily.day)
+        )
+        closed = _merchant_scoped(closed, daily.merchant_id, user)
+        counts += [(store, day, int(n)) for store, day, n in db.session.execute(closed)]
+        start = since
+    bucket = day_bucket(LoyaltyCard.created_at, tz).label("bucket")
+    live = (
         select(LoyaltyCard.enrolled_at_store_id, bucket, func.count())
-        .where(LoyaltyCard.created_at >= _local_midnight_utc(first, tz))
+        .where(LoyaltyCard.created_at >= start)
         .group_by(LoyaltyCard.enrolled_at_store_id, bucket)
     )
-    rows = db.session.execute(_scoped(stmt, LoyaltyCard, user)).all()
-    store_ids = {store_id for store_id, _, _ in rows if store_id is not None}
+    for store_id, hour, n in db.session.execute(_scoped(live, LoyaltyCard, user)):
+        counts.append((store_id, bucket_day(hour, tz), int(n)))
+    store_ids = {store_id for store_id, _, _ in counts if store_id is not None}
     names = dict(
         db.session.execute(select(Store.id, Store.name).where(Store.id.in_(store_ids))).all()
     )
     days = [first + timedelta(days=i) for i in range(ENROLLMENT_DAYS)]
     index = {day: i for i, day in enumerate(days)}
     by_store: dict[str, list[int]] = defaultdict(lambda: [0] * ENROLLMENT_DAYS)
-    for store_id, hour, count in rows:
-        day = _local_day(hour, tz)
-        if day in index:
+    for store_id, day, n in counts:
+        if day in index and n:
             label = names.get(store_id, "—") if store_id is not None else "—"
-            by_store[label][index[day]] += int(count)
+            by_store[label][index[day]] += n
     return EnrollmentSeries(days=days, by_store=dict(sorted(by_store.items())))
 
 
 def points_per_week(user: Any, tz: ZoneInfo, *, now: datetime | None = None) -> PointsSeries:
-    """Points issued, redeemed and expired per local week (Monday first)."""
+    """Points issued, redeemed and expired per local week (Monday first).
+
+    Closed days come from the daily totals (:mod:`loyalty.services.ledger_rollup`), a few
+    hundred rows; the ledger itself is read only from the end of the last rolled-up day.
+    """
     now = now or utcnow()
     today = _local_today(now, tz)
     this_monday = today - timedelta(days=today.weekday())
     weeks = [this_monday - timedelta(weeks=POINTS_WEEKS - 1 - i) for i in range(POINTS_WEEKS)]
-    tx = LoyaltyTransaction
-    bucket = _day_bucket(tx.created_at, tz).label("bucket")
-    issued = func.sum(
-        case(
-            (and_(tx.type != TransactionType.VOID, tx.points_delta > 0), tx.points_delta),
-            else_=0,
-        )
-    )
-    redeemed = func.sum(case((tx.type == TransactionType.REDEEM, -tx.points_delta), else_=0))
-    expired = func.sum(case((tx.type == TransactionType.EXPIRY, -tx.points_delta), else_=0))
-    stmt = (
-        select(bucket, issued, redeemed, expired)
-        .where(tx.created_at >= _local_midnight_utc(weeks[0], tz), tx.points_delta != 0)
-        .group_by(bucket)
-    )
     series = {week: [0, 0, 0] for week in weeks}
-    for hour, *figures in db.session.execute(_scoped(stmt, tx, user)).all():
-        day = _local_day(hour, tz)
+
+    def add(day: date, figures: Any) -> None:
         week = day - timedelta(days=day.weekday())
         if week in series:
             for i, value in enumerate(figures):
                 series[week][i] += int(value or 0)
+
+    start = local_midnight_utc(weeks[0], tz)
+    since = live_since(tz)
+    if since is not None and since > start:
+        daily = LedgerDailyTotal
+        closed = (
+            select(
+                daily.day, func.sum(daily.issued), func.sum(daily.redeemed), func.sum(daily.expired)
+            )
+            .where(daily.day >= weeks[0], daily.day < since.astimezone(tz).date())
+            .group_by(daily.day)
+        )
+        for day, *figures in db.session.execute(_scoped(closed, daily, user)).all():
+            add(day, figures)
+        start = since
+    tx = LoyaltyTransaction
+    bucket = day_bucket(tx.created_at, tz).label("bucket")
+    issued, redeemed, expired, _net = ledger_sums()
+    live = (
+        select(bucket, issued, redeemed, expired)
+        .where(tx.created_at >= start, tx.points_delta != 0)
+        .group_by(bucket)
+    )
+    for hour, *figures in db.session.execute(_scoped(live, tx, user)).all():
+        add(bucket_day(hour, tz), figures)
     return PointsSeries(
         weeks=weeks,
         issued=[series[w][0] for w in weeks],
@@ -217,15 +251,19 @@ def points_per_week(user: Any, tz: ZoneInfo, *, now: datetime | None = None) -> 
     )
 
 
-def card_figures(user: Any, *, now: datetime | None = None) -> CardFigures:
+def card_figures(
+    user: Any, tz: ZoneInfo | None = None, *, now: datetime | None = None
+) -> CardFigures:
     """Active cards, outstanding points (and their euro value), and points expiring soon.
 
-    One pass over the cards, grouped by program. A card's points expire
-    ``points_expiry_days`` after its last activity, so "expiring within 30 days" is a
-    per-program cutoff on ``last_activity_at``; the programs are few, their cutoffs are
-    computed first and joined in as a CASE.
+    Per program, without reading a million cards: the cards enrolled and the points
+    credited or spent up to the last closed day come from the daily totals, the rest from
+    the cards and ledger rows written since; deactivated cards and the cards whose points
+    expire soon are each a small range of a partial index. Before the first rollup, one
+    pass over the cards gives the same figures.
     """
     now = now or utcnow()
+    tz = tz or ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     programs = db.session.execute(
         _scoped(
             select(
@@ -241,49 +279,100 @@ def card_figures(user: Any, *, now: datetime | None = None) -> CardFigures:
     ).all()
     if not programs:
         return CardFigures()
+    # The programs are the viewer's (scoped above) and a card belongs to its program's
+    # merchant: filtering on the program ids is the tenancy filter of every query below.
+    ids = [p[0] for p in programs]
+    cards = _cards_and_points(ids, tz)
+    inactive = dict(
+        db.session.execute(
+            select(LoyaltyCard.program_id, func.count())
+            .where(LoyaltyCard.program_id.in_(ids), LoyaltyCard.is_active.is_(False))
+            .group_by(LoyaltyCard.program_id)
+        ).all()
+    )
+    expiring = _expiring(programs, now)
+    result = CardFigures()
+    for program_id, name, point_value, _, kind in programs:
+        total, outstanding = cards.get(program_id, (0, 0))
+        result.active_cards += max(0, total - int(inactive.get(program_id, 0)))
+        if kind == ProgramKind.STAMPS:
+            continue  # stamps carry no points, hence no liability in euros
+        expiring_points, expiring_cards = expiring.get(program_id, (0, 0))
+        result.programs.append(
+            ProgramLiability(
+                program=name,
+                outstanding_points=outstanding,
+                point_value=point_value,
+                expiring_points=expiring_points,
+                expiring_cards=expiring_cards,
+            )
+        )
+    return result
+
+
+def _cards_and_points(ids: list[int], tz: ZoneInfo) -> dict[int, tuple[int, int]]:
+    """Program id → (cards, outstanding points)."""
+    card = LoyaltyCard
+    since = live_since(tz)
+    if since is None:
+        stmt = (
+            select(card.program_id, func.count(), func.sum(card.points_balance))
+            .where(card.program_id.in_(ids))
+            .group_by(card.program_id)
+        )
+        return {pid: (int(n), int(points or 0)) for pid, n, points in db.session.execute(stmt)}
+    figures: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    daily = LedgerDailyTotal
+    closed = (
+        select(daily.program_id, func.sum(daily.enrolled), func.sum(daily.net))
+        .where(daily.program_id.in_(ids), daily.day < since.astimezone(tz).date())
+        .group_by(daily.program_id)
+    )
+    for pid, n, net in db.session.execute(closed):
+        figures[pid][0] += int(n or 0)
+        figures[pid][1] += int(net or 0)
+    enrolled = (
+        select(card.program_id, func.count())
+        .where(card.program_id.in_(ids), card.created_at >= since)
+        .group_by(card.program_id)
+    )
+    for pid, n in db.session.execute(enrolled):
+        figures[pid][0] += int(n)
+    tx = LoyaltyTransaction
+    moved = (
+        select(card.program_id, func.sum(tx.points_delta))
+        .join(card, card.id == tx.card_id)
+        .where(card.program_id.in_(ids), tx.created_at >= since, tx.points_delta != 0)
+        .group_by(card.program_id)
+    )
+    for pid, net in db.session.execute(moved):
+        figures[pid][1] += int(net or 0)
+    return {pid: (n, points) for pid, (n, points) in figures.items()}
+
+
+def _expiring(programs: Any, now: datetime) -> dict[int, tuple[int, int]]:
+    """Program id → (points, cards) expiring within ``EXPIRING_DAYS``.
+
+    A card's points expire ``points_expiry_days`` after its last activity: per program a
+    cutoff on ``last_activity_at``, a range of ``ix_loyalty_cards_program_expiring``.
+    """
     horizon = now + timedelta(days=EXPIRING_DAYS)
-    soon_conditions = [
+    conditions = [
         and_(
             LoyaltyCard.program_id == program_id,
             LoyaltyCard.last_activity_at < horizon - timedelta(days=days),
         )
-        for program_id, _, _, days, _ in programs
-        if days
+        for program_id, _, _, days, kind in programs
+        if days and kind != ProgramKind.STAMPS
     ]
-    soon: ColumnElement[bool] = (
-        and_(LoyaltyCard.points_balance > 0, or_(*soon_conditions))
-        if soon_conditions
-        else literal(False)
-    )
-    card = LoyaltyCard
+    if not conditions:
+        return {}
     stmt = (
-        select(
-            card.program_id,
-            func.sum(case((card.is_active, 1), else_=0)),
-            func.sum(card.points_balance),
-            func.sum(case((soon, card.points_balance), else_=0)),
-            func.sum(case((soon, 1), else_=0)),
-        )
-        .where(card.program_id.in_([p[0] for p in programs]))
-        .group_by(card.program_id)
+        select(LoyaltyCard.program_id, func.sum(LoyaltyCard.points_balance), func.count())
+        .where(LoyaltyCard.points_balance > 0, or_(*conditions))
+        .group_by(LoyaltyCard.program_id)
     )
-    figures = {row[0]: row[1:] for row in db.session.execute(_scoped(stmt, card, user)).all()}
-    result = CardFigures()
-    for program_id, name, point_value, _, kind in programs:
-        active, outstanding, expiring_points, expiring_cards = figures.get(program_id, (0, 0, 0, 0))
-        result.active_cards += int(active or 0)
-        if kind == ProgramKind.STAMPS:
-            continue  # stamps carry no points, hence no liability in euros
-        result.programs.append(
-            ProgramLiability(
-                program=name,
-                outstanding_points=int(outstanding or 0),
-                point_value=point_value,
-                expiring_points=int(expiring_points or 0),
-                expiring_cards=int(expiring_cards or 0),
-            )
-        )
-    return result
+    return {pid: (int(p or 0), int(n)) for pid, p, n in db.session.execute(stmt)}
 
 
 def email_figures(user: Any, *, now: datetime | None = None) -> EmailFigures:
