@@ -95,6 +95,8 @@ class ProgramLiability:
 @dataclass
 class CardFigures:
     active_cards: int = 0
+    #: Every card, deactivated ones included.
+    total_cards: int = 0
     programs: list[ProgramLiability] = field(default_factory=list)
 
     @property
@@ -286,7 +288,7 @@ def card_figures(
     inactive = dict(
         db.session.execute(
             select(LoyaltyCard.program_id, func.count())
-            .where(LoyaltyCard.program_id.in_(ids), LoyaltyCard.is_active.is_(False))
+            .where(LoyaltyCard.program_id.in_(ids), ~LoyaltyCard.is_active)
             .group_by(LoyaltyCard.program_id)
         ).all()
     )
@@ -294,6 +296,7 @@ def card_figures(
     result = CardFigures()
     for program_id, name, point_value, _, kind in programs:
         total, outstanding = cards.get(program_id, (0, 0))
+        result.total_cards += total
         result.active_cards += max(0, total - int(inactive.get(program_id, 0)))
         if kind == ProgramKind.STAMPS:
             continue  # stamps carry no points, hence no liability in euros
