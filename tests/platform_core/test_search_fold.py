@@ -18,7 +18,9 @@ from platform_core.search_fold import (
 )
 
 #: Every character the table maps, ASCII, digits, punctuation LIKE cares about, and
-#: letters of other scripts (left to lower()).
+#: letters of other scripts, left to lower(): on PostgreSQL that follows the database's
+#: LC_CTYPE (C.UTF-8 here and in ``scripts/pg-throwaway.sh``; a plain "C" would not lowercase
+#: them, the table's letters do not depend on it).
 EVERYTHING = (
     FOLD_FROM
     + "".join(source for source, _ in FOLD_MULTI)
