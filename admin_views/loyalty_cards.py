@@ -8,7 +8,7 @@ from flask import flash
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import filters, tools
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from admin_views.base import ScopedOptions
@@ -35,6 +35,7 @@ from platform_core.customers.models import Customer
 from platform_core.extensions import db
 from platform_core.i18n_lazy import _, _l, ngettext
 from platform_core.scoping import apply_scope
+from platform_core.search_fold import contains_folded
 from platform_core.tenancy.models import Merchant, Store
 
 
@@ -237,13 +238,10 @@ def _card_search_clause(search: str) -> Any:
         # Every number starting with these digits sorts between them padded with 0s and 9s.
         padding = max(card_services.CARD_NUMBER_LENGTH - len(number), 0)
         return LoyaltyCard.card_number.between(number, number + "9" * padding)
-    needle = text.lower()
-    full_name = func.lower(Customer.first_name + " " + Customer.last_name)
+    # Accents and case ignored: "goncalves" finds "Gonçalves".
+    full_name = Customer.first_name + " " + Customer.last_name
     matching = select(Customer.id).where(
-        or_(
-            Customer.email.contains(needle, autoescape=True),
-            full_name.contains(needle, autoescape=True),
-        )
+        or_(contains_folded(Customer.email, text), contains_folded(full_name, text))
     )
     return LoyaltyCard.customer_id.in_(matching)
 

@@ -114,6 +114,8 @@ def _init_security(app: Flask) -> None:
 def _enable_sqlite_foreign_keys(app: Flask) -> None:
     from sqlalchemy import event
 
+    from platform_core.search_fold import register_sqlite
+
     with app.app_context():
         engine = db.engine
 
@@ -126,6 +128,8 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # The accent-insensitive searches' loyalty_fold() (PostgreSQL has it as SQL).
+        register_sqlite(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase
 from platform_core.db import Session
 from platform_core.i18n_lazy import lazy_gettext as _l
 from platform_core.ratelimit import client_ip
+from platform_core.search_fold import install_postgres_function
 
 # Stable constraint names so Alembic can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -29,6 +30,10 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# Searches call loyalty_fold(); the migrations create it too (platform_core.search_fold).
+install_postgres_function(Base.metadata)
 
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": Session})

@@ -85,6 +85,10 @@ def test_upgrade_from_empty_matches_models_and_downgrades(migration_app: Flask) 
     downgrade(revision="base")
     remaining = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
     assert remaining == set(), f"downgrade left tables behind: {remaining}"
+    if is_postgres():
+        with db.engine.connect() as conn:
+            functions = {row[0] for row in conn.execute(_FUNCTIONS)}
+        assert "loyalty_fold" not in functions, "downgrade left the search function behind"
 
     # And back up again: a downgrade must leave a database that upgrades cleanly.
     upgrade()
@@ -107,6 +111,13 @@ _INDEXES = text(
     SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'
     """
 )
+#: Functions (the search's loyalty_fold, the audit log's trigger), as the server prints them.
+_FUNCTIONS = text(
+    """
+    SELECT proname, pg_get_functiondef(oid) FROM pg_proc
+    WHERE pronamespace = 'public'::regnamespace
+    """
+)
 #: Server defaults (and nullability) of every column.
 _COLUMNS = text(
     """
@@ -126,6 +137,7 @@ def _server_schema(conn: Connection) -> dict[str, set[tuple[str, ...]]]:
         "constraints": rows(_CONSTRAINTS),
         "indexes": rows(_INDEXES),
         "columns": rows(_COLUMNS),
+        "functions": rows(_FUNCTIONS),
     }
 
 
@@ -149,7 +161,8 @@ def test_migrated_schema_has_every_constraint_index_and_default_of_the_models(
     assert modelled["constraints"], "the comparison must see the CHECK constraints"
     assert any(kind == "c" for _, _, kind, _ in modelled["constraints"])
     assert any(" WHERE " in definition for *_, definition in modelled["indexes"])
-    for part in ("constraints", "indexes", "columns"):
+    assert any(name == "loyalty_fold" for name, _ in modelled["functions"])
+    for part in ("constraints", "indexes", "columns", "functions"):
         missing = sorted(modelled[part] - migrated[part])
         extra = sorted(migrated[part] - modelled[part])
         assert (missing, extra) == ([], []), (

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import secrets
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from loyalty.models import LoyaltyCard, LoyaltyTransaction
 from platform_core.customers.models import Customer
 from platform_core.extensions import db
+from platform_core.search_fold import contains_folded
 
 #: Digits of a card number, check digit included.
 CARD_NUMBER_LENGTH = 16
@@ -94,14 +95,14 @@ def find_cards(merchant_id: int, query: str, *, limit: int = 20) -> list[Loyalty
     if number.isdigit():
         stmt = stmt.where(LoyaltyCard.card_number.startswith(number, autoescape=True))
     else:
-        needle = text.lower()
-        full_name = func.lower(Customer.first_name + " " + Customer.last_name)
+        # Accents and case ignored on both sides: "muller" finds "Müller".
+        full_name = Customer.first_name + " " + Customer.last_name
         stmt = stmt.where(
             or_(
-                Customer.email.contains(needle, autoescape=True),
-                func.lower(Customer.first_name).contains(needle, autoescape=True),
-                func.lower(Customer.last_name).contains(needle, autoescape=True),
-                full_name.contains(needle, autoescape=True),
+                contains_folded(Customer.email, text),
+                contains_folded(Customer.first_name, text),
+                contains_folded(Customer.last_name, text),
+                contains_folded(full_name, text),
             )
         )
     stmt = stmt.order_by(LoyaltyCard.last_activity_at.desc(), LoyaltyCard.id.desc()).limit(limit)
