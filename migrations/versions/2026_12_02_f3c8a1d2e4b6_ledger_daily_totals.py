@@ -1,7 +1,7 @@
 """dashboard at scale: daily totals of the ledger and enrollments, indexes for the card figures
 
 Revision ID: f3c8a1d2e4b6
-Revises: b1d7a9e4c3f2
+Revises: 4712c420286a
 Create Date: 2026-12-02 18:00:00
 
 ``ledger_daily_totals`` starts empty: the dashboard reads the ledger until the first nightly
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f3c8a1d2e4b6"
-down_revision = "b1d7a9e4c3f2"
+down_revision = "4712c420286a"
 branch_labels = None
 depends_on = None
 
