@@ -111,8 +111,9 @@ FROM merchants;
 
 INSERT INTO loyalty_programs (merchant_id, kind, name, points_per_euro,
     welcome_bonus_points, points_expiry_days, expiry_warning_days,
-    logo_url, brand_color, is_active, created_at, updated_at)
-SELECT id, 'points', 'Program ' || id, 1, 0, 365, 14, '', '#1f5f8b', true,
+    logo_url, brand_color, is_active, birthday_emails_enabled, birthday_bonus_points,
+    created_at, updated_at)
+SELECT id, 'points', 'Program ' || id, 1, 0, 365, 14, '', '#1f5f8b', true, false, 0,
        now(), now()
 FROM merchants;
 
