@@ -305,6 +305,7 @@ def variant_job(kind: str) -> dict[str, Any]:
         "chunks": report.chunks,
         "seconds": elapsed,
         "lookups": report.lookup_seconds,
+        "last_pass": report.last_pass_seconds,
         "emails": emails,
         "ledger_ok": ledger_ok,
     }
@@ -470,9 +471,11 @@ def main() -> None:
                 f"cards/s, {job['chunks']} chunks, {job['emails']:,} email rows, ledger "
                 f"{'consistent' if job['ledger_ok'] else 'NOT CONSISTENT'}"
             )
+            last_pass = _mean(job["last_pass"])
             print(
                 f"chunk lookups: first 10 {first10 * 1000:.2f} ms, last 10 {last10 * 1000:.2f} ms "
-                f"(mean each; {len(job['lookups'])} lookups)"
+                f"(mean each; {len(job['lookups'])} lookups); last pass {last_pass * 1000:.2f} ms "
+                f"(mean of {len(job['last_pass'])}: each rescans what is left of a program)"
             )
             warn = _variant("warnings", copy_of_base(url, "v_warn"), tmp)
             warn_cps = warn["cards"] / warn["seconds"]
@@ -529,6 +532,7 @@ def main() -> None:
                 "job_seconds": round(job["seconds"], 2),
                 "first10_s": round(first10, 6),
                 "last10_s": round(last10, 6),
+                "last_pass_s": round(last_pass, 6),
                 "writer_idle_p99_ms": round(idle["p99"], 2),
                 "writer_job_p99_ms": round(during["p99"], 2),
                 "writer_worst_ms": round(during["worst"], 2),

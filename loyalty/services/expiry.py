@@ -119,6 +119,8 @@ class ExpiryReport:
     processed: list[tuple[int, int]] = field(default_factory=list)
     #: Seconds each chunk's locking lookup took, in order.
     lookup_seconds: list[float] = field(default_factory=list)
+    #: Seconds each last-pass lookup took (one or more per program, rescanning what is left).
+    last_pass_seconds: list[float] = field(default_factory=list)
     failures: list[ProgramFailure] = field(default_factory=list)
     #: Due cards still held by another transaction after the last pass's wait.
     left_locked: int = 0
@@ -518,7 +520,8 @@ def _lock_chunk(
         db.session.execute(text(f"SET LOCAL lock_timeout = '{LAST_PASS_LOCK_TIMEOUT_MS}ms'"))
     started = time.perf_counter()
     rows: list[Row[Any]] = list(db.session.execute(stmt))
-    report.lookup_seconds.append(time.perf_counter() - started)
+    timings = report.last_pass_seconds if wait else report.lookup_seconds
+    timings.append(time.perf_counter() - started)
     return rows
 
 

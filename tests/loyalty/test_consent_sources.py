@@ -279,3 +279,29 @@ def test_the_details_page_says_when_nothing_was_recorded(
     login_as(merchant_admin)
     page = client.get(f"/admin/customer/details/?id={customer.id}&lang=fr").text
     assert "Jamais donné" in html.unescape(page)
+
+
+def test_a_consent_change_by_staff_is_in_the_audit_log_as_old_and_new(
+    client: Any, login_as: Any, merchant_admin: Any, session: Any
+) -> None:
+    from platform_core.audit.models import AuditLog
+
+    login_as(merchant_admin)
+    merchant_id = merchant_admin.merchant_id
+    client.post("/admin/customer/new/?lang=en", data=_console_form(merchant_id))
+    customer = _customer(session, "anna@example.lu")
+    client.post(
+        f"/admin/customer/edit/?id={customer.id}&lang=en",
+        data=_console_form(merchant_id, marketing_consent="y"),
+    )
+    session.expire_all()
+    updates = session.scalars(
+        select(AuditLog).where(
+            AuditLog.model == "Customer",
+            AuditLog.object_id == str(customer.id),
+            AuditLog.action == "update",
+        )
+    ).all()
+    assert [u.changes.get("marketing_consent") for u in updates] == [[False, True]]
+    assert updates[0].actor_email == merchant_admin.email
+    assert updates[0].merchant_id == merchant_id
