@@ -43,6 +43,8 @@ def preview_values(store: Store, code: str, locale: str) -> dict[str, str]:
         # A merchant without an active program: its emails carry the merchant's name.
         "program_name": texts.name if texts is not None else merchant.name,
         "card_url": external_url("loyalty_public.card_page", token=SAMPLE_CARD_TOKEN),
+        # Like the card link, on this installation's address; the sample token is refused.
+        "unsubscribe_url": external_url("loyalty_unsubscribe.unsubscribe", token=SAMPLE_CARD_TOKEN),
     }
     if not wallet_enabled():
         real["wallet_url"] = ""

@@ -268,3 +268,11 @@ def test_diff_versions_lists_changed_lines_per_field(app_ctx, shop):
     assert ("added", "<p>Neu</p>") in body
     assert ("context", "<p>Hallo</p>") in body
     assert not diffs["body_text"].changed
+
+
+def test_the_preview_links_are_on_this_installations_address(app_ctx, shop, app):
+    store, _admin = shop
+    base = app.config["PUBLIC_BASE_URL"].rstrip("/")
+    values = preview_values(store, "loyalty_birthday", "lb")
+    assert values["card_url"].startswith(base + "/")
+    assert values["unsubscribe_url"] == base + "/unsubscribe/sample"
