@@ -67,7 +67,7 @@ def verify_ledger(merchant_id: int | None = None) -> LedgerReport:
     voided = aliased(LoyaltyTransaction)
     delta = tx.points_delta
     adjustment = tx.type == TransactionType.ADJUSTMENT
-    sums = (
+    aggregate = (
         select(
             tx.card_id.label("card_id"),
             func.count(tx.id).label("rows"),
@@ -95,8 +95,13 @@ def verify_ledger(merchant_id: int | None = None) -> LedgerReport:
         )
         .outerjoin(voided, voided.id == tx.voided_transaction_id)
         .group_by(tx.card_id)
-        .subquery()
     )
+    if merchant_id is not None:
+        # Sum only that merchant's rows: without this, the check of one merchant aggregated
+        # the whole ledger, and a plan made on stale statistics (right after a bulk load)
+        # could run that aggregate again for every card.
+        aggregate = aggregate.where(tx.merchant_id == merchant_id)
+    sums = aggregate.subquery()
     stmt = (
         select(LoyaltyCard, LoyaltyProgram.stamps_target, sums)
         .join(LoyaltyProgram, LoyaltyProgram.id == LoyaltyCard.program_id)
