@@ -8,9 +8,8 @@ services, whose errors are shown next to the field at fault.
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app, flash
+from flask import flash
 from flask_admin import Admin
 from flask_admin.contrib.sqla import filters
 from flask_login import current_user, login_user
@@ -30,7 +29,6 @@ from admin_views.tenancy_support import (
     role_options,
     store_list,
 )
-from loyalty.services.ledger_rollup import forget_customer
 from platform_core.auth.services import invite_staff_user
 from platform_core.customers.consent import change_consent, consent_overview
 from platform_core.customers.models import ConsentPurpose, ConsentSource, Customer
@@ -260,12 +258,6 @@ class CustomerAdmin(CustomerDataRightsMixin, TenancyModelView):
     def consent_overview(self, model: Customer) -> Any:
         """The details page's consent section (current state per purpose, full history)."""
         return consent_overview(model.id)
-
-    def on_model_delete(self, model: Customer) -> None:
-        super().on_model_delete(model)
-        # The database deletes their cards and ledger rows too; the dashboard's daily totals
-        # must forget them in the same transaction.
-        forget_customer(model.id, ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
 
     # Store staff add and correct customers at the counter; deleting one is for admins.
     @property

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import false, func, select
 
 from loyalty.models import (
     LedgerDailyTotal,
@@ -26,6 +26,7 @@ from loyalty.models import (
     LoyaltyTransaction,
     ProgramKind,
 )
+from loyalty.services.expiry import expiring_by_program
 from loyalty.services.ledger_rollup import (
     bucket_day,
     day_bucket,
@@ -292,7 +293,11 @@ def card_figures(
             .group_by(LoyaltyCard.program_id)
         ).all()
     )
-    expiring = _expiring(programs, now)
+    expiring = expiring_by_program(
+        {pid: days for pid, _, _, days, kind in programs if days and kind != ProgramKind.STAMPS},
+        EXPIRING_DAYS,
+        now,
+    )
     result = CardFigures()
     for program_id, name, point_value, _, kind in programs:
         total, outstanding = cards.get(program_id, (0, 0))
@@ -351,31 +356,6 @@ def _cards_and_points(ids: list[int], tz: ZoneInfo) -> dict[int, tuple[int, int]
     for pid, net in db.session.execute(moved):
         figures[pid][1] += int(net or 0)
     return {pid: (n, points) for pid, (n, points) in figures.items()}
-
-
-def _expiring(programs: Any, now: datetime) -> dict[int, tuple[int, int]]:
-    """Program id → (points, cards) expiring within ``EXPIRING_DAYS``.
-
-    A card's points expire ``points_expiry_days`` after its last activity: per program a
-    cutoff on ``last_activity_at``, a range of ``ix_loyalty_cards_program_expiring``.
-    """
-    horizon = now + timedelta(days=EXPIRING_DAYS)
-    conditions = [
-        and_(
-            LoyaltyCard.program_id == program_id,
-            LoyaltyCard.last_activity_at < horizon - timedelta(days=days),
-        )
-        for program_id, _, _, days, kind in programs
-        if days and kind != ProgramKind.STAMPS
-    ]
-    if not conditions:
-        return {}
-    stmt = (
-        select(LoyaltyCard.program_id, func.sum(LoyaltyCard.points_balance), func.count())
-        .where(LoyaltyCard.points_balance > 0, or_(*conditions))
-        .group_by(LoyaltyCard.program_id)
-    )
-    return {pid: (int(p or 0), int(n)) for pid, p, n in db.session.execute(stmt)}
 
 
 def email_figures(user: Any, *, now: datetime | None = None) -> EmailFigures:

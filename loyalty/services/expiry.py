@@ -716,29 +716,47 @@ class ExpiringSoon:
     points: int
 
 
+def expiring_by_program(
+    expiry_days: dict[int, int], days: int = 30, now: datetime | None = None
+) -> dict[int, tuple[int, int]]:
+    """Per program, the points that expire in the next ``days`` days and on how many cards,
+    in one aggregate query (already due points, expired by the next run, count).
+
+    A card's points expire ``expiry_days`` after its last activity: per program a cutoff on
+    ``last_activity_at``, a range of ``ix_loyalty_cards_program_expiring``.
+
+    :param expiry_days: program id → its ``points_expiry_days``.
+    :returns: program id → (points, cards), for the programs that have any.
+    """
+    now = _now(now)
+    ranges = []
+    for program_id, expiry in expiry_days.items():
+        try:
+            cutoff = now + timedelta(days=days) - timedelta(days=expiry)
+        except OverflowError:
+            continue  # an expiry thousands of years away is not "soon"
+        ranges.append(and_(_cards.c.program_id == program_id, _cards.c.last_activity_at <= cutoff))
+    if not ranges:
+        return {}
+    stmt = (
+        select(_cards.c.program_id, func.sum(_cards.c.points_balance), func.count())
+        .where(_cards.c.points_balance > 0, or_(*ranges))
+        .group_by(_cards.c.program_id)
+    )
+    return {pid: (int(points or 0), int(cards)) for pid, points, cards in db.session.execute(stmt)}
+
+
 def expiring_soon(merchant_id: int, days: int = 30, now: datetime | None = None) -> ExpiringSoon:
     """The points of ``merchant_id`` that expire in the next ``days`` days, and on how many
-    cards, in one aggregate query (already due points, expired by the next run, count).
+    cards (see :func:`expiring_by_program`).
 
     :param merchant_id: the merchant.
     :param days: the period, from now.
     :param now: the reference time (default: now).
     """
-    now = _now(now)
-    ranges = []
-    for program in _programs(merchant_id):
-        try:
-            cutoff = now + timedelta(days=days) - timedelta(days=program.expiry_days)
-        except OverflowError:
-            continue  # an expiry thousands of years away is not "soon"
-        ranges.append(and_(_cards.c.program_id == program.id, _cards.c.last_activity_at <= cutoff))
-    if not ranges:
-        return ExpiringSoon(days, 0, 0)
-    cards, points = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(_cards.c.points_balance), 0)).where(
-            _cards.c.merchant_id == merchant_id,
-            _cards.c.points_balance > 0,
-            or_(*ranges),
-        )
-    ).one()
-    return ExpiringSoon(days, int(cards), int(points))
+    figures = expiring_by_program(
+        {program.id: program.expiry_days for program in _programs(merchant_id)}, days, now
+    ).values()
+    return ExpiringSoon(
+        days, sum(cards for _, cards in figures), sum(points for points, _ in figures)
+    )

@@ -14,12 +14,26 @@ before midnight and committed just after is never missed.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, delete, func, insert, select, text, update
+from flask import current_app
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    case,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from loyalty.models import (
     LedgerDailyTotal,
@@ -28,6 +42,7 @@ from loyalty.models import (
     LoyaltyTransaction,
     TransactionType,
 )
+from platform_core.customers.models import Customer
 from platform_core.extensions import db
 from platform_core.models_base import utcnow
 
@@ -107,9 +122,11 @@ def ledger_sums() -> tuple[Any, Any, Any, Any]:
     return issued, redeemed, expired, func.sum(tx.points_delta)
 
 
-def _lock() -> None:
+def _lock(execute: Callable[..., Any] | None = None) -> None:
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        (execute or db.session.execute)(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}
+        )
 
 
 def refresh_ledger_rollup(tz: ZoneInfo, *, now: datetime | None = None) -> RollupReport:
@@ -193,16 +210,21 @@ def _enrolled_query(
     return stmt.group_by(bucket, card.merchant_id, card.program_id, card.enrolled_at_store_id)
 
 
-def forget_customer(customer_id: int, tz: ZoneInfo) -> int:
-    """Take a customer about to be deleted out of the daily totals; the caller deletes.
+def forget_customer(customer_id: int, tz: ZoneInfo, connection: Connection | None = None) -> int:
+    """Take a customer about to be deleted out of the daily totals.
 
     Deleting a customer deletes their cards and ledger rows with them (the database
     cascades), which the closed days' totals would otherwise still count: their cards
     among the enrolled, their balance among the outstanding points. What was issued,
-    redeemed and expired stays in the weekly history: it happened. Returns the rows changed.
+    redeemed and expired stays in the weekly history: it happened. Runs for every deleted
+    customer (:func:`track_customer_deletions`), on the flush's ``connection``.
+    Returns the rows changed.
     """
-    _lock()
-    through = rolled_up_through()
+    execute = (connection or db.session).execute
+    _lock(execute)
+    through = execute(
+        select(LedgerRollupState.through_day).where(LedgerRollupState.name == ROLLUP)
+    ).scalar()
     if through is None:
         return 0
     end = local_midnight_utc(through + timedelta(days=1), tz)
@@ -217,17 +239,17 @@ def forget_customer(customer_id: int, tz: ZoneInfo) -> int:
         .group_by(bucket, tx.merchant_id, LoyaltyCard.program_id, tx.store_id)
     )
     changes: dict[_Key, list[int]] = defaultdict(lambda: [0, 0])
-    for hour, merchant_id, program_id, store_id, net in db.session.execute(ledger):
+    for hour, merchant_id, program_id, store_id, net in execute(ledger):
         changes[(bucket_day(hour, tz), merchant_id, program_id, store_id)][0] += int(net or 0)
     oldest = datetime(1970, 1, 1, tzinfo=UTC)
-    for hour, merchant_id, program_id, store_id, count in db.session.execute(
+    for hour, merchant_id, program_id, store_id, count in execute(
         _enrolled_query(tz, oldest, end, customer_id)
     ):
         changes[(bucket_day(hour, tz), merchant_id, program_id, store_id)][1] += int(count)
     daily = LedgerDailyTotal
     for (day, merchant_id, program_id, store_id), (net, enrolled) in changes.items():
         same_store = daily.store_id.is_(None) if store_id is None else daily.store_id == store_id
-        db.session.execute(
+        execute(
             update(daily)
             .where(
                 daily.day == day,
@@ -238,6 +260,17 @@ def forget_customer(customer_id: int, tz: ZoneInfo) -> int:
             .values(net=daily.net - net, enrolled=daily.enrolled - enrolled)
         )
     return len(changes)
+
+
+def _forget_deleted(_mapper: Any, connection: Connection, customer: Customer) -> None:
+    forget_customer(customer.id, ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]), connection)
+
+
+def track_customer_deletions() -> None:
+    """Keep the daily totals right whatever deletes a customer through the ORM (the
+    console's delete and bulk delete, any service): called once by the app factory."""
+    if not event.contains(Customer, "before_delete", _forget_deleted):
+        event.listen(Customer, "before_delete", _forget_deleted)
 
 
 def _set_through(previous: date | None, last: date) -> None:
